@@ -1,0 +1,1 @@
+//! powerhungry-bench: see the crate description and ../shared/DESIGN.md.

@@ -1,0 +1,1 @@
+//! powerhungry-carbon: see the crate description and ../shared/DESIGN.md.

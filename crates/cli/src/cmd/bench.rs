@@ -1,0 +1,8 @@
+//! `powerhungry bench` (being built; see the open issue).
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<u8> {
+    anyhow::bail!("`powerhungry bench` is not built yet")
+}

@@ -1,0 +1,10 @@
+//! One file per subcommand: its clap `Args` and a `run` returning the process exit code.
+
+pub mod bench;
+pub mod estimate;
+pub mod import;
+pub mod intensity;
+pub mod measure;
+pub mod parity;
+pub mod report;
+pub mod sensors;

@@ -1,0 +1,1 @@
+//! powerhungry-meter: see the crate description and ../shared/DESIGN.md.

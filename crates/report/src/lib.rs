@@ -1,0 +1,1 @@
+//! powerhungry-report: see the crate description and ../shared/DESIGN.md.

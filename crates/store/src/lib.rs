@@ -1,0 +1,1 @@
+//! powerhungry-store: see the crate description and ../shared/DESIGN.md.
