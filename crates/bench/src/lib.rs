@@ -1,1 +1,6 @@
-//! powerhungry-bench: see the crate description and ../shared/DESIGN.md.
+//! powerhungry-bench: suite specs, datasets, tasks and metrics, backends, the run plan,
+//! repetitions and per-inference timing. Knows nothing of SQL or HTML: results leave through
+//! the `ResultSink` trait (implemented by the store crate).
+
+pub mod backend;
+pub mod backends;

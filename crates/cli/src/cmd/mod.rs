@@ -4,6 +4,7 @@ pub mod bench;
 pub mod estimate;
 pub mod import;
 pub mod intensity;
+pub mod location;
 pub mod measure;
 pub mod parity;
 pub mod report;

@@ -1,0 +1,2 @@
+//! Backend implementations: `traditional` (bag-of-words, TF-IDF, embeddings + logistic
+//! regression) and `candle` (transformer models in pure Rust).
