@@ -1,1 +1,18 @@
-//! powerhungry-carbon: see the crate description and ../shared/DESIGN.md.
+//! powerhungry-carbon: grid intensity tables, location resolution, PUE, emissions, equivalents,
+//! training estimates and parity. Knows nothing of sensors or models (see shared DESIGN.md).
+//!
+//! Entry points: [`location::resolve`] (flags > env > config > world average) gives a
+//! [`ResolvedIntensity`]; [`ResolvedIntensity::emissions`] or [`emissions_g`] turn joules into
+//! gCO2e; [`estimate::estimate`] and [`parity::parity`] serve the `estimate` and `parity` commands.
+
+pub mod cloud;
+pub mod emissions;
+pub mod error;
+pub mod grid;
+pub mod location;
+pub mod suggest;
+pub mod units;
+
+pub use emissions::{emissions_g, emissions_kg, Emissions, Equivalents};
+pub use error::CarbonError;
+pub use location::{resolve, LocationQuery, ResolvedIntensity};
