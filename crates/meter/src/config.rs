@@ -1,0 +1,68 @@
+//! Meter configuration: where the sensors look, what they count, how often they sample.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Whose energy a window reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "scope", rename_all = "snake_case")]
+pub enum Scope {
+    /// Everything the counted devices used.
+    #[default]
+    Machine,
+    /// CPU energy attributed to the process tree rooted at `pid` by its share of CPU time
+    /// (dynamic part only; the idle part is reported apart). GPU and RAM stay machine-wide.
+    Process { pid: u32 },
+}
+
+/// Which GPUs the workload may use (NVML indices), besides CUDA_VISIBLE_DEVICES.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum GpuSelection {
+    /// Every GPU that CUDA_VISIBLE_DEVICES allows (all, when it is unset).
+    #[default]
+    All,
+    /// Only these NVML indices (intersected with CUDA_VISIBLE_DEVICES).
+    Indices(Vec<u32>),
+    /// Don't open NVML at all.
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeterConfig {
+    /// Power sampling interval of the background thread (counters are also read at every
+    /// window boundary, whatever this is).
+    pub interval: Duration,
+    /// Root of the sysfs tree (`/sys`); powercap zones are read under `<root>/class/powercap`.
+    pub sysfs_root: PathBuf,
+    /// Root of the procfs tree (`/proc`): `stat`, `meminfo`, `cpuinfo`, `<pid>/stat`.
+    pub procfs_root: PathBuf,
+    pub gpus: GpuSelection,
+    /// The workload's CUDA_VISIBLE_DEVICES (indices or UUIDs); `None` = unset = all visible.
+    pub cuda_visible_devices: Option<String>,
+    /// CPU TDP override in watts for the CPU-load estimate (`--cpu-tdp`).
+    pub cpu_tdp: Option<f64>,
+    pub scope: Scope,
+    /// Seconds of idle measurement taken by `Meter::start` before it returns (0 = no baseline).
+    pub idle_seconds: f64,
+    /// Power above which a per-interval RAPL delta is treated as impossible (a reset or a
+    /// corrupt read), in watts per zone.
+    pub max_zone_watts: f64,
+}
+
+impl Default for MeterConfig {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_millis(100),
+            sysfs_root: PathBuf::from("/sys"),
+            procfs_root: PathBuf::from("/proc"),
+            gpus: GpuSelection::All,
+            cuda_visible_devices: std::env::var("CUDA_VISIBLE_DEVICES").ok(),
+            cpu_tdp: None,
+            scope: Scope::Machine,
+            idle_seconds: 0.0,
+            max_zone_watts: 10_000.0,
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! Sensors for machines without counters: CPU power from /proc/stat utilisation through
+//! `estimate::CpuPowerModel`, RAM power from installed memory through `estimate::RamPowerModel`.
+
+use crate::component::{Component, Method};
+use crate::estimate::{CpuPowerModel, RamPowerModel};
+use crate::procfs::{self, CpuTimes};
+use crate::sensor::{Poll, Reading, Sensor};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// CPU energy = sum over intervals of `sockets x model.watts(load) x dt`, where `load` is the
+/// machine's busy fraction over that interval from `<procfs>/stat`. With no readable
+/// `/proc/stat` the sensor cannot exist (the meter then falls back to `estimated:tdp`).
+pub struct CpuLoadSensor {
+    procfs_root: PathBuf,
+    model: CpuPowerModel,
+    sockets: u32,
+    last_times: CpuTimes,
+    last_poll: Instant,
+    energy_j: Vec<f64>,
+    last_load: f64,
+}
+
+impl CpuLoadSensor {
+    pub fn open(
+        procfs_root: PathBuf,
+        model: CpuPowerModel,
+        sockets: u32,
+    ) -> Result<Self, procfs::ProcError> {
+        let last_times = procfs::read_cpu_times(&procfs_root)?;
+        let sockets = sockets.max(1);
+        Ok(Self {
+            procfs_root,
+            model,
+            sockets,
+            last_times,
+            last_poll: Instant::now(),
+            energy_j: vec![0.0; sockets as usize],
+            last_load: 0.0,
+        })
+    }
+
+    pub fn model(&self) -> &CpuPowerModel {
+        &self.model
+    }
+}
+
+impl Sensor for CpuLoadSensor {
+    fn name(&self) -> String {
+        "cpu-load estimate".into()
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "CPU power model from {}/stat utilisation: {} socket(s), TDP {:.0} W ({})",
+            self.procfs_root.display(),
+            self.sockets,
+            self.model.tdp_watts,
+            self.model.tdp_source
+        )
+    }
+
+    fn poll(&mut self, now: Instant) -> Result<Poll, String> {
+        let dt = now.saturating_duration_since(self.last_poll).as_secs_f64();
+        self.last_poll = now;
+        let mut poll = Poll::default();
+        match procfs::read_cpu_times(&self.procfs_root) {
+            Ok(times) => {
+                // No tick elapsed (interval shorter than 1/USER_HZ): keep the previous load.
+                if let Some(load) = self.last_times.load_until(&times) {
+                    self.last_load = load;
+                    self.last_times = times;
+                }
+            }
+            Err(e) => poll
+                .warnings
+                .push(format!("{e}; the previous load {:.2} is held", self.last_load)),
+        }
+        let watts = self.model.watts(self.last_load);
+        let idle = self.model.watts(0.0);
+        for (i, e) in self.energy_j.iter_mut().enumerate() {
+            *e += watts * dt;
+            poll.readings.push(Reading {
+                component: Component::CpuPackage { index: i as u32 },
+                method: Method::CpuLoad,
+                energy_j: *e,
+                primary: true,
+                counted: true,
+                model_idle_w: Some(idle),
+                note: None,
+            });
+        }
+        Ok(poll)
+    }
+}
+
+/// CPU at full TDP for every socket: the last resort when no utilisation can be read.
+pub struct TdpSensor {
+    model: CpuPowerModel,
+    sockets: u32,
+    last_poll: Instant,
+    energy_j: f64,
+}
+
+impl TdpSensor {
+    pub fn new(model: CpuPowerModel, sockets: u32) -> Self {
+        Self {
+            model,
+            sockets: sockets.max(1),
+            last_poll: Instant::now(),
+            energy_j: 0.0,
+        }
+    }
+}
+
+impl Sensor for TdpSensor {
+    fn name(&self) -> String {
+        "tdp estimate".into()
+    }
+    fn describe(&self) -> String {
+        format!(
+            "CPU at TDP {:.0} W x {} socket(s) ({}), no utilisation available",
+            self.model.tdp_watts, self.sockets, self.model.tdp_source
+        )
+    }
+    fn poll(&mut self, now: Instant) -> Result<Poll, String> {
+        let dt = now.saturating_duration_since(self.last_poll).as_secs_f64();
+        self.last_poll = now;
+        self.energy_j += self.model.tdp_watts * self.sockets as f64 * dt;
+        Ok(Poll {
+            readings: vec![Reading {
+                component: Component::CpuPackage { index: 0 },
+                method: Method::Tdp,
+                energy_j: self.energy_j,
+                primary: true,
+                counted: true,
+                model_idle_w: None,
+                note: Some(format!("all {} socket(s) at TDP", self.sockets)),
+            }],
+            warnings: vec![],
+        })
+    }
+}
+
+/// RAM energy = `model.watts() x elapsed` (a constant power for installed memory).
+pub struct RamSensor {
+    model: RamPowerModel,
+    last_poll: Instant,
+    energy_j: f64,
+}
+
+impl RamSensor {
+    pub fn new(model: RamPowerModel) -> Self {
+        Self {
+            model,
+            last_poll: Instant::now(),
+            energy_j: 0.0,
+        }
+    }
+}
+
+impl Sensor for RamSensor {
+    fn name(&self) -> String {
+        "ram estimate".into()
+    }
+    fn describe(&self) -> String {
+        format!(
+            "RAM power model: {:.1} GiB installed -> {:.2} W",
+            self.model.total_bytes as f64 / (1u64 << 30) as f64,
+            self.model.watts()
+        )
+    }
+    fn poll(&mut self, now: Instant) -> Result<Poll, String> {
+        let dt = now.saturating_duration_since(self.last_poll).as_secs_f64();
+        self.last_poll = now;
+        self.energy_j += self.model.watts() * dt;
+        Ok(Poll {
+            readings: vec![Reading {
+                component: Component::Ram,
+                method: Method::Ram,
+                energy_j: self.energy_j,
+                primary: true,
+                counted: true,
+                model_idle_w: Some(self.model.watts()),
+                note: None,
+            }],
+            warnings: vec![],
+        })
+    }
+}

@@ -1,0 +1,526 @@
+//! The meter: a sampler thread polling every sensor at an interval, plus a poll at every
+//! window boundary so a window's energy comes from counter reads at its exact edges.
+
+use crate::component::ComponentClass;
+use crate::config::{MeterConfig, Scope};
+use crate::procfs;
+use crate::report::{
+    Baseline, ComponentEnergy, ComponentPower, MeterReport, ProcessShare, Sample, SensorInfo,
+    WindowReport,
+};
+use crate::sensor::{Reading, Sensor};
+use crate::setup;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// Handle of an open window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct WindowId(pub u64);
+
+#[derive(Debug, thiserror::Error)]
+pub enum MeterError {
+    #[error("window {0:?} is not open (closed twice, or never opened)")]
+    UnknownWindow(WindowId),
+    #[error("invalid meter configuration: {0}")]
+    Config(String),
+    #[error("the sampler thread panicked")]
+    SamplerPanicked,
+}
+
+/// Every sensor's readings at one instant (plus the process tree's CPU time).
+#[derive(Clone)]
+struct Snapshot {
+    t_s: f64,
+    /// Indexed like `State::sensors`.
+    readings: Vec<Vec<Reading>>,
+    proc: Option<ProcPoint>,
+}
+
+impl Snapshot {
+    fn find(&self, r: &Reading) -> Option<f64> {
+        self.readings
+            .iter()
+            .flatten()
+            .find(|o| o.component == r.component && o.method == r.method)
+            .map(|o| o.energy_j)
+    }
+    fn primaries(&self) -> impl Iterator<Item = &Reading> {
+        self.readings.iter().flatten().filter(|r| r.primary)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct ProcPoint {
+    tree_ticks: u64,
+    busy_ticks: u64,
+}
+
+/// Process-tree CPU time, accumulated so that a tree member reaped by a process outside the
+/// tree (its ticks vanish) never makes the total go down.
+struct ProcTracker {
+    procfs_root: PathBuf,
+    pid: u32,
+    acc: u64,
+    last: Option<u64>,
+    last_busy: u64,
+}
+
+impl ProcTracker {
+    fn point(&mut self) -> ProcPoint {
+        if let Ok(cur) = procfs::tree_ticks(&self.procfs_root, self.pid) {
+            if let Some(last) = self.last {
+                self.acc += cur.saturating_sub(last);
+            }
+            self.last = Some(cur);
+        }
+        if let Ok(t) = procfs::read_cpu_times(&self.procfs_root) {
+            self.last_busy = t.busy;
+        }
+        ProcPoint {
+            tree_ticks: self.acc,
+            busy_ticks: self.last_busy,
+        }
+    }
+}
+
+struct OpenWindow {
+    name: String,
+    at: Snapshot,
+}
+
+struct State {
+    config: MeterConfig,
+    sensors: Vec<Box<dyn Sensor>>,
+    infos: Vec<SensorInfo>,
+    start: Instant,
+    last: Snapshot,
+    samples: Vec<Sample>,
+    events: Vec<(f64, String)>,
+    startup_warnings: Vec<String>,
+    open: HashMap<WindowId, OpenWindow>,
+    next_id: u64,
+    closed: Vec<WindowReport>,
+    baseline: Option<Baseline>,
+    proc: Option<ProcTracker>,
+    ticks_per_s: f64,
+}
+
+impl State {
+    /// Read every sensor now, record the sample since the previous poll, return the snapshot.
+    fn poll(&mut self) -> Snapshot {
+        let now = Instant::now();
+        let t_s = now.duration_since(self.start).as_secs_f64();
+        let mut readings = Vec::with_capacity(self.sensors.len());
+        for (i, s) in self.sensors.iter_mut().enumerate() {
+            match s.poll(now) {
+                Ok(p) => {
+                    for w in p.warnings {
+                        self.events.push((t_s, w));
+                    }
+                    readings.push(p.readings);
+                }
+                Err(e) => {
+                    self.events.push((
+                        t_s,
+                        format!("{}: {e}; previous readings kept", s.name()),
+                    ));
+                    readings.push(self.last.readings.get(i).cloned().unwrap_or_default());
+                }
+            }
+        }
+        let proc = self.proc.as_mut().map(|p| p.point());
+        let snap = Snapshot {
+            t_s,
+            readings,
+            proc,
+        };
+        let dt = snap.t_s - self.last.t_s;
+        if dt > 0.0 {
+            let components: Vec<ComponentPower> = snap
+                .primaries()
+                .filter_map(|r| {
+                    self.last.find(r).map(|before| ComponentPower {
+                        component: r.component.clone(),
+                        method: r.method,
+                        watts: (r.energy_j - before) / dt,
+                        counted: r.counted,
+                    })
+                })
+                .collect();
+            let total_w = components.iter().filter(|c| c.counted).map(|c| c.watts).sum();
+            self.samples.push(Sample {
+                t_s,
+                dt_s: dt,
+                total_w,
+                components,
+            });
+        }
+        self.last = snap.clone();
+        snap
+    }
+
+    fn report(&self, name: String, open: &Snapshot, close: &Snapshot) -> WindowReport {
+        let duration = close.t_s - open.t_s;
+        let mut warnings = self.startup_warnings.clone();
+        warnings.extend(
+            self.events
+                .iter()
+                .filter(|(t, _)| *t > open.t_s && *t <= close.t_s)
+                .map(|(_, w)| w.clone()),
+        );
+        let mut components = Vec::new();
+        for r in close.primaries() {
+            let Some(before) = open.find(r) else {
+                warnings.push(format!("{}: no reading at the window start", r.component));
+                continue;
+            };
+            let idle_power_w = self.baseline.as_ref().and_then(|b| {
+                b.components
+                    .iter()
+                    .find(|c| c.component == r.component)
+                    .map(|c| c.watts)
+            });
+            let energy_j = r.energy_j - before;
+            components.push(ComponentEnergy {
+                component: r.component.clone(),
+                method: r.method,
+                energy_j,
+                counted: r.counted,
+                idle_power_w,
+                above_idle_j: idle_power_w.map(|w| energy_j - w * duration),
+                process_j: None,
+                note: r.note.clone(),
+            });
+        }
+        let process = match (self.config.scope, open.proc, close.proc) {
+            (Scope::Process { pid }, Some(a), Some(b)) => {
+                Some(self.attribute(pid, a, b, duration, close, &mut components, &mut warnings))
+            }
+            _ => None,
+        };
+        let samples = self
+            .samples
+            .iter()
+            .filter(|s| s.t_s > open.t_s && s.t_s <= close.t_s)
+            .cloned()
+            .collect();
+        WindowReport {
+            name,
+            start_s: open.t_s,
+            duration_s: duration,
+            scope: self.config.scope,
+            components,
+            process,
+            samples,
+            warnings,
+        }
+    }
+
+    /// Kepler's rule: the tree is billed `share x max(0, E_cpu - P_idle x duration)` per CPU
+    /// component; the idle part stays with the machine.
+    #[allow(clippy::too_many_arguments)]
+    fn attribute(
+        &self,
+        pid: u32,
+        a: ProcPoint,
+        b: ProcPoint,
+        duration: f64,
+        close: &Snapshot,
+        components: &mut [ComponentEnergy],
+        warnings: &mut Vec<String>,
+    ) -> ProcessShare {
+        let tree = b.tree_ticks.saturating_sub(a.tree_ticks) as f64;
+        let busy = b.busy_ticks.saturating_sub(a.busy_ticks) as f64;
+        let share = if busy > 0.0 {
+            (tree / busy).min(1.0)
+        } else {
+            0.0
+        };
+        let mut idle_total = 0.0;
+        let mut sources = Vec::new();
+        for c in components.iter_mut() {
+            if !c.counted || c.component.class() != ComponentClass::Cpu {
+                continue;
+            }
+            let model_idle = close
+                .primaries()
+                .find(|r| r.component == c.component)
+                .and_then(|r| r.model_idle_w);
+            let (idle_w, source) = match (c.idle_power_w, model_idle) {
+                (Some(w), _) => (w, "baseline"),
+                (None, Some(w)) => (w, "power model"),
+                (None, None) => (0.0, "none"),
+            };
+            if !sources.contains(&source) {
+                sources.push(source);
+            }
+            let idle_j = (idle_w * duration).min(c.energy_j);
+            idle_total += idle_j;
+            c.process_j = Some(share * (c.energy_j - idle_j).max(0.0));
+        }
+        if sources.contains(&"none") {
+            warnings.push(
+                "process scope without an idle baseline for a measured CPU: the tree is billed \
+                 its share of all CPU energy, idle included (use --idle-seconds)"
+                    .into(),
+            );
+        }
+        ProcessShare {
+            pid,
+            tree_cpu_s: tree / self.ticks_per_s,
+            machine_busy_cpu_s: busy / self.ticks_per_s,
+            share,
+            cpu_idle_j: idle_total,
+            idle_source: sources.join("+"),
+        }
+    }
+}
+
+struct Shared {
+    state: Mutex<State>,
+    stop: Mutex<bool>,
+    wake: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic in a sensor must not take every later window down with it.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A running energy meter. `Send + Sync`: share it by reference or in an `Arc`.
+pub struct Meter {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+    total: WindowId,
+}
+
+impl Meter {
+    /// Find the sensors the configuration allows (falling back to estimates with warnings),
+    /// measure the idle baseline if `idle_seconds > 0`, and start sampling.
+    pub fn start(config: MeterConfig) -> Result<Meter, MeterError> {
+        let found = setup::build_sensors(&config);
+        Self::start_with_sensors(config, found.sensors, found.warnings)
+    }
+
+    /// Start with the given sensors (tests, or callers with their own backends).
+    pub fn start_with_sensors(
+        config: MeterConfig,
+        sensors: Vec<Box<dyn Sensor>>,
+        warnings: Vec<String>,
+    ) -> Result<Meter, MeterError> {
+        if config.interval.is_zero() {
+            return Err(MeterError::Config("the sampling interval must be > 0".into()));
+        }
+        if !(config.idle_seconds >= 0.0 && config.idle_seconds.is_finite()) {
+            return Err(MeterError::Config(format!(
+                "idle seconds must be >= 0, got {}",
+                config.idle_seconds
+            )));
+        }
+        let infos = sensors
+            .iter()
+            .map(|s| SensorInfo {
+                name: s.name(),
+                description: s.describe(),
+            })
+            .collect();
+        let proc = match config.scope {
+            Scope::Process { pid } => Some(ProcTracker {
+                procfs_root: config.procfs_root.clone(),
+                pid,
+                acc: 0,
+                last: None,
+                last_busy: 0,
+            }),
+            Scope::Machine => None,
+        };
+        let n = sensors.len();
+        let mut state = State {
+            config: config.clone(),
+            sensors,
+            infos,
+            start: Instant::now(),
+            last: Snapshot {
+                t_s: 0.0,
+                readings: vec![Vec::new(); n],
+                proc: None,
+            },
+            samples: Vec::new(),
+            events: Vec::new(),
+            startup_warnings: warnings,
+            open: HashMap::new(),
+            next_id: 0,
+            closed: Vec::new(),
+            baseline: None,
+            proc,
+            ticks_per_s: procfs::clock_ticks_per_second(),
+        };
+        state.poll();
+        // The first poll has nothing before it: it is not a sample.
+        state.samples.clear();
+        let shared = Arc::new(Shared {
+            state: Mutex::new(state),
+            stop: Mutex::new(false),
+            wake: Condvar::new(),
+        });
+        let thread = {
+            let shared = Arc::clone(&shared);
+            let interval = config.interval;
+            std::thread::Builder::new()
+                .name("powerhungry-sampler".into())
+                .spawn(move || sampler(shared, interval))
+                .map_err(|e| MeterError::Config(format!("cannot start the sampler thread: {e}")))?
+        };
+        let mut meter = Meter {
+            shared,
+            thread: Some(thread),
+            total: WindowId(u64::MAX),
+        };
+        if config.idle_seconds > 0.0 {
+            meter.measure_idle(Duration::from_secs_f64(config.idle_seconds));
+        }
+        meter.total = meter.open_window("total");
+        Ok(meter)
+    }
+
+    /// Measure idle power for `duration` (nothing else should run) and keep it as the
+    /// baseline for every window closed afterwards. Returns it.
+    pub fn measure_idle(&self, duration: Duration) -> Baseline {
+        let a = self.shared.lock().poll();
+        std::thread::sleep(duration);
+        let mut st = self.shared.lock();
+        let b = st.poll();
+        let dt = b.t_s - a.t_s;
+        let components = b
+            .primaries()
+            .filter_map(|r| {
+                a.find(r).map(|before| ComponentPower {
+                    component: r.component.clone(),
+                    method: r.method,
+                    watts: if dt > 0.0 { (r.energy_j - before) / dt } else { 0.0 },
+                    counted: r.counted,
+                })
+            })
+            .collect();
+        let baseline = Baseline {
+            duration_s: dt,
+            components,
+        };
+        st.baseline = Some(baseline.clone());
+        baseline
+    }
+
+    /// Open a named window now (counters are read at this instant). Windows may nest/overlap.
+    pub fn open_window(&self, name: &str) -> WindowId {
+        let mut st = self.shared.lock();
+        let at = st.poll();
+        let id = WindowId(st.next_id);
+        st.next_id += 1;
+        st.open.insert(
+            id,
+            OpenWindow {
+                name: name.to_string(),
+                at,
+            },
+        );
+        id
+    }
+
+    /// Close a window now and return its energy.
+    pub fn close_window(&self, id: WindowId) -> Result<WindowReport, MeterError> {
+        let mut st = self.shared.lock();
+        let open = st.open.remove(&id).ok_or(MeterError::UnknownWindow(id))?;
+        let close = st.poll();
+        let report = st.report(open.name, &open.at, &close);
+        if id != self.total {
+            st.closed.push(report.clone());
+        }
+        Ok(report)
+    }
+
+    /// Total power of the counted components over the latest sample interval, in watts.
+    pub fn live_watts(&self) -> f64 {
+        self.shared.lock().samples.last().map_or(0.0, |s| s.total_w)
+    }
+
+    /// The sensors in use.
+    pub fn sensors(&self) -> Vec<SensorInfo> {
+        self.shared.lock().infos.clone()
+    }
+
+    /// Warnings from start-up (fallbacks to estimates, unreadable sensors).
+    pub fn startup_warnings(&self) -> Vec<String> {
+        self.shared.lock().startup_warnings.clone()
+    }
+
+    /// Stop sampling and return everything: the whole run as the "total" window, every window
+    /// closed so far, the baseline and all warnings.
+    pub fn finish(mut self) -> Result<MeterReport, MeterError> {
+        let total = self.close_window(self.total)?;
+        self.stop_thread()?;
+        let st = self.shared.lock();
+        let mut warnings = st.startup_warnings.clone();
+        warnings.extend(st.events.iter().map(|(_, w)| w.clone()));
+        for w in st.open.values() {
+            warnings.push(format!("window {:?} was never closed", w.name));
+        }
+        Ok(MeterReport {
+            interval_s: st.config.interval.as_secs_f64(),
+            sensors: st.infos.clone(),
+            baseline: st.baseline.clone(),
+            total,
+            windows: st.closed.clone(),
+            warnings,
+        })
+    }
+
+    fn stop_thread(&mut self) -> Result<(), MeterError> {
+        *self.shared.stop.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.shared.wake.notify_all();
+        match self.thread.take() {
+            Some(t) => t.join().map_err(|_| MeterError::SamplerPanicked),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for Meter {
+    fn drop(&mut self) {
+        let _ = self.stop_thread();
+    }
+}
+
+fn sampler(shared: Arc<Shared>, interval: Duration) {
+    let mut next = Instant::now() + interval;
+    loop {
+        {
+            let mut stop = shared.stop.lock().unwrap_or_else(|p| p.into_inner());
+            loop {
+                if *stop {
+                    return;
+                }
+                let now = Instant::now();
+                if now >= next {
+                    break;
+                }
+                stop = shared
+                    .wake
+                    .wait_timeout(stop, next - now)
+                    .map(|(g, _)| g)
+                    .unwrap_or_else(|p| p.into_inner().0);
+            }
+        }
+        shared.lock().poll();
+        next += interval;
+        let now = Instant::now();
+        if next < now {
+            next = now + interval;
+        }
+    }
+}

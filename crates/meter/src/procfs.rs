@@ -1,0 +1,281 @@
+//! Parsing the procfs files the estimators and the process scope need: `stat`, `meminfo`,
+//! `cpuinfo`, `<pid>/stat`, `<pid>/task/<tid>/children`. Every function takes the procfs root.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {what}")]
+    Parse { path: PathBuf, what: String },
+}
+
+fn read(path: &Path) -> Result<String, ProcError> {
+    fs::read_to_string(path).map_err(|source| ProcError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Aggregate CPU time of the machine, in clock ticks (USER_HZ), from the `cpu` line of
+/// `/proc/stat`: `user nice system idle iowait irq softirq steal ...`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CpuTimes {
+    /// user + nice + system + irq + softirq (guest time is already inside user/nice).
+    pub busy: u64,
+    /// busy + idle + iowait + steal.
+    pub total: u64,
+}
+
+impl CpuTimes {
+    /// Fraction of CPU time busy between `self` (earlier) and `later`; `None` if no time passed.
+    pub fn load_until(&self, later: &CpuTimes) -> Option<f64> {
+        let dt = later.total.checked_sub(self.total)?;
+        if dt == 0 {
+            return None;
+        }
+        let db = later.busy.saturating_sub(self.busy);
+        Some((db as f64 / dt as f64).clamp(0.0, 1.0))
+    }
+}
+
+pub fn parse_stat(text: &str, path: &Path) -> Result<CpuTimes, ProcError> {
+    let line = text
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some("cpu"))
+        .ok_or_else(|| ProcError::Parse {
+            path: path.to_path_buf(),
+            what: "no aggregate `cpu` line".into(),
+        })?;
+    let mut v = Vec::new();
+    for (i, field) in line.split_whitespace().skip(1).enumerate() {
+        let n = field.parse::<u64>().map_err(|_| ProcError::Parse {
+            path: path.to_path_buf(),
+            what: format!("field {} of the `cpu` line is not a number: {field:?}", i + 1),
+        })?;
+        v.push(n);
+    }
+    if v.len() < 4 {
+        return Err(ProcError::Parse {
+            path: path.to_path_buf(),
+            what: format!("the `cpu` line has {} fields, expected at least 4", v.len()),
+        });
+    }
+    let get = |i: usize| v.get(i).copied().unwrap_or(0);
+    let busy = get(0) + get(1) + get(2) + get(5) + get(6);
+    let total = busy + get(3) + get(4) + get(7);
+    Ok(CpuTimes { busy, total })
+}
+
+pub fn read_cpu_times(procfs: &Path) -> Result<CpuTimes, ProcError> {
+    let path = procfs.join("stat");
+    parse_stat(&read(&path)?, &path)
+}
+
+/// `MemTotal` from `meminfo`, in bytes.
+pub fn mem_total_bytes(procfs: &Path) -> Result<u64, ProcError> {
+    let path = procfs.join("meminfo");
+    let text = read(&path)?;
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("MemTotal:") {
+            let mut it = rest.split_whitespace();
+            let n = it.next().and_then(|s| s.parse::<u64>().ok());
+            let unit = it.next().unwrap_or("");
+            return match (n, unit) {
+                (Some(n), "kB") => Ok(n * 1024),
+                _ => Err(ProcError::Parse {
+                    path,
+                    what: format!("unexpected MemTotal line {line:?}"),
+                }),
+            };
+        }
+    }
+    Err(ProcError::Parse {
+        path,
+        what: "no MemTotal line".into(),
+    })
+}
+
+/// The CPU as `cpuinfo` names it and how many sockets it has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CpuInfo {
+    pub brand: String,
+    pub sockets: u32,
+    pub logical_cpus: u32,
+}
+
+pub fn cpu_info(procfs: &Path) -> Result<CpuInfo, ProcError> {
+    let path = procfs.join("cpuinfo");
+    let text = read(&path)?;
+    let mut brand = None;
+    let mut sockets = BTreeSet::new();
+    let mut logical = 0;
+    for line in text.lines() {
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        match key.trim() {
+            "model name" if brand.is_none() => brand = Some(value.trim().to_string()),
+            "physical id" => {
+                sockets.insert(value.trim().to_string());
+            }
+            "processor" => logical += 1,
+            _ => {}
+        }
+    }
+    Ok(CpuInfo {
+        brand: brand.unwrap_or_else(|| "unknown CPU".into()),
+        sockets: (sockets.len() as u32).max(1),
+        logical_cpus: logical,
+    })
+}
+
+/// The fields of `<pid>/stat` the process scope needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PidStat {
+    pub ppid: u32,
+    /// utime + stime + cutime + cstime, clock ticks: the process's own CPU time plus that of
+    /// the children it has waited for.
+    pub ticks: u64,
+}
+
+/// Parse `<pid>/stat`. The command name (field 2) is in parentheses and may hold spaces and
+/// parentheses, so fields are counted from the last `)`.
+pub fn parse_pid_stat(text: &str, path: &Path) -> Result<PidStat, ProcError> {
+    let bad = |what: &str| ProcError::Parse {
+        path: path.to_path_buf(),
+        what: what.to_string(),
+    };
+    let close = text.rfind(')').ok_or_else(|| bad("no `)` after the command name"))?;
+    let fields: Vec<&str> = text[close + 1..].split_whitespace().collect();
+    // fields[0] is field 3 (state), so field n is fields[n - 3].
+    let num = |n: usize| -> Result<u64, ProcError> {
+        fields
+            .get(n - 3)
+            .and_then(|s| s.parse::<u64>().ok())
+            .ok_or_else(|| bad(&format!("field {n} missing or not a number")))
+    };
+    let ppid = num(4)? as u32;
+    let ticks = num(14)? + num(15)? + num(16)? + num(17)?;
+    Ok(PidStat { ppid, ticks })
+}
+
+pub fn read_pid_stat(procfs: &Path, pid: u32) -> Result<PidStat, ProcError> {
+    let path = procfs.join(pid.to_string()).join("stat");
+    parse_pid_stat(&read(&path)?, &path)
+}
+
+/// Children of `pid` from `<pid>/task/*/children` (needs CONFIG_PROC_CHILDREN). `None` when
+/// those files don't exist, so the caller scans parent ids instead.
+fn children_from_task_files(procfs: &Path, pid: u32) -> Option<Vec<u32>> {
+    let task_dir = procfs.join(pid.to_string()).join("task");
+    let entries = fs::read_dir(&task_dir).ok()?;
+    let mut kids = Vec::new();
+    let mut found_any = false;
+    for entry in entries.flatten() {
+        if let Ok(text) = fs::read_to_string(entry.path().join("children")) {
+            found_any = true;
+            kids.extend(text.split_whitespace().filter_map(|s| s.parse::<u32>().ok()));
+        }
+    }
+    found_any.then_some(kids)
+}
+
+/// Map of every process to its parent, by scanning `<procfs>/<pid>/stat`.
+fn parent_map(procfs: &Path) -> HashMap<u32, Vec<u32>> {
+    let mut kids: HashMap<u32, Vec<u32>> = HashMap::new();
+    let Ok(entries) = fs::read_dir(procfs) else {
+        return kids;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if let Ok(st) = read_pid_stat(procfs, pid) {
+            kids.entry(st.ppid).or_default().push(pid);
+        }
+    }
+    kids
+}
+
+/// Sum of `ticks` over the live process tree rooted at `root` (root included). Processes that
+/// vanish between listing and reading are skipped. Errors only if the root can't be read.
+pub fn tree_ticks(procfs: &Path, root: u32) -> Result<u64, ProcError> {
+    let mut total = read_pid_stat(procfs, root)?.ticks;
+    let mut scanned: Option<HashMap<u32, Vec<u32>>> = None;
+    let mut stack = vec![root];
+    let mut seen = BTreeSet::from([root]);
+    while let Some(pid) = stack.pop() {
+        let kids = match children_from_task_files(procfs, pid) {
+            Some(k) => k,
+            None => scanned
+                .get_or_insert_with(|| parent_map(procfs))
+                .get(&pid)
+                .cloned()
+                .unwrap_or_default(),
+        };
+        for kid in kids {
+            if !seen.insert(kid) {
+                continue;
+            }
+            if let Ok(st) = read_pid_stat(procfs, kid) {
+                total += st.ticks;
+                stack.push(kid);
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// Clock ticks per second (USER_HZ), the unit of `/proc/stat` and `<pid>/stat` times.
+pub fn clock_ticks_per_second() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if hz > 0 {
+        hz as f64
+    } else {
+        100.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_busy_and_total() {
+        let text = "cpu  100 5 50 1000 20 3 2 7 0 0\ncpu0 1 2 3 4\n";
+        let t = parse_stat(text, Path::new("stat")).unwrap();
+        // busy = user 100 + nice 5 + system 50 + irq 3 + softirq 2 = 160
+        // total = 160 + idle 1000 + iowait 20 + steal 7 = 1187
+        assert_eq!(t, CpuTimes { busy: 160, total: 1187 });
+    }
+
+    #[test]
+    fn stat_garbage_names_file() {
+        let err = parse_stat("cpu 1 x 3 4", Path::new("/fake/stat")).unwrap_err();
+        assert!(err.to_string().contains("/fake/stat"), "{err}");
+        assert!(parse_stat("intr 5", Path::new("s")).is_err());
+    }
+
+    #[test]
+    fn pid_stat_with_parens_in_name() {
+        let text = "42 (a) b (c)) S 7 42 42 0 -1 4194560 100 0 0 0 11 22 33 44 20 0 1 0";
+        let st = parse_pid_stat(text, Path::new("p")).unwrap();
+        assert_eq!(st.ppid, 7);
+        assert_eq!(st.ticks, 11 + 22 + 33 + 44);
+    }
+
+    #[test]
+    fn meminfo_total() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("meminfo"), "MemTotal:       16384 kB\nMemFree: 1 kB\n").unwrap();
+        assert_eq!(mem_total_bytes(dir.path()).unwrap(), 16384 * 1024);
+    }
+}

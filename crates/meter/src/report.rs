@@ -1,0 +1,147 @@
+//! What the meter hands back: per-window energy per component with its method, samples,
+//! baseline and warnings. Everything here is serialisable and in SI units (J, W, s).
+
+use crate::component::{Component, ComponentClass, Method};
+use crate::config::Scope;
+use serde::{Deserialize, Serialize};
+
+/// Energy of one component over one window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentEnergy {
+    pub component: Component,
+    pub method: Method,
+    /// Energy the component used over the window, machine-wide.
+    pub energy_j: f64,
+    /// Whether this figure is part of the window's total. False for devices the workload may
+    /// not use (GPUs outside CUDA_VISIBLE_DEVICES / --gpus) and for RAPL psys when packages are
+    /// read (psys contains them).
+    pub counted: bool,
+    /// Idle power of this component from the baseline, when one was measured.
+    pub idle_power_w: Option<f64>,
+    /// `energy_j - idle_power_w x duration` (may be slightly negative from noise).
+    pub above_idle_j: Option<f64>,
+    /// In process scope, the CPU energy billed to the process tree (see `ProcessShare`).
+    pub process_j: Option<f64>,
+    /// Why it is not counted, or anything else a reader must know about this figure.
+    pub note: Option<String>,
+}
+
+impl ComponentEnergy {
+    /// The figure billed to the workload: the process share in process scope, else the total.
+    pub fn billed_j(&self) -> f64 {
+        self.process_j.unwrap_or(self.energy_j)
+    }
+}
+
+/// Power of one component over the interval ending at a sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentPower {
+    pub component: Component,
+    pub method: Method,
+    pub watts: f64,
+    pub counted: bool,
+}
+
+/// Mean power per component over the interval `(t_s - dt_s, t_s]`, time since meter start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    pub t_s: f64,
+    pub dt_s: f64,
+    /// Sum of the counted components.
+    pub total_w: f64,
+    pub components: Vec<ComponentPower>,
+}
+
+/// The process-scope attribution of a window (Kepler's rule): the tree is billed
+/// `share x max(0, cpu_energy - idle_energy)`, with `share = tree CPU time / machine busy CPU time`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProcessShare {
+    pub pid: u32,
+    pub tree_cpu_s: f64,
+    pub machine_busy_cpu_s: f64,
+    pub share: f64,
+    /// CPU idle energy over the window, kept apart (not billed to the tree).
+    pub cpu_idle_j: f64,
+    /// Where the idle power came from: "baseline", "power model", or "none".
+    pub idle_source: String,
+}
+
+/// Idle power per component, measured before the workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    pub duration_s: f64,
+    pub components: Vec<ComponentPower>,
+}
+
+/// Energy over one named window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowReport {
+    pub name: String,
+    /// Seconds since the meter started, monotonic clock.
+    pub start_s: f64,
+    pub duration_s: f64,
+    pub scope: Scope,
+    pub components: Vec<ComponentEnergy>,
+    pub process: Option<ProcessShare>,
+    pub samples: Vec<Sample>,
+    pub warnings: Vec<String>,
+}
+
+impl WindowReport {
+    /// Total energy billed to the workload: counted components only.
+    pub fn total_j(&self) -> f64 {
+        self.components.iter().filter(|c| c.counted).map(|c| c.billed_j()).sum()
+    }
+
+    /// Counted energy of one class (CPU, GPU, RAM).
+    pub fn class_j(&self, class: ComponentClass) -> f64 {
+        self.components
+            .iter()
+            .filter(|c| c.counted && c.component.class() == class)
+            .map(|c| c.billed_j())
+            .sum()
+    }
+
+    /// Total above idle, when every counted component has a baseline.
+    pub fn above_idle_j(&self) -> Option<f64> {
+        self.components
+            .iter()
+            .filter(|c| c.counted)
+            .map(|c| c.above_idle_j)
+            .sum()
+    }
+
+    /// The distinct methods behind the counted figures, e.g. "measured:rapl+estimated:ram".
+    pub fn methods_label(&self) -> String {
+        let mut methods: Vec<Method> = self
+            .components
+            .iter()
+            .filter(|c| c.counted)
+            .map(|c| c.method)
+            .collect();
+        methods.sort();
+        methods.dedup();
+        let parts: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
+        parts.join("+")
+    }
+}
+
+/// What one sensor is and what it reads, as found when the meter started.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SensorInfo {
+    pub name: String,
+    pub description: String,
+}
+
+/// Everything the meter saw from start to finish.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeterReport {
+    pub interval_s: f64,
+    pub sensors: Vec<SensorInfo>,
+    pub baseline: Option<Baseline>,
+    /// The whole run, from `Meter::start` (after the baseline) to `finish`.
+    pub total: WindowReport,
+    /// Windows closed during the run, in closing order.
+    pub windows: Vec<WindowReport>,
+    pub warnings: Vec<String>,
+}

@@ -1,0 +1,59 @@
+//! The `Sensor` trait every energy source implements, and the file-reading boundary the
+//! filesystem sensors go through (so tests can fake what even root cannot: EACCES).
+
+use crate::component::{Component, Method};
+use std::io;
+use std::path::Path;
+use std::time::Instant;
+
+/// One cumulative energy figure from a sensor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reading {
+    pub component: Component,
+    pub method: Method,
+    /// Joules since the sensor was created (monotonic: wraps and resets are handled inside).
+    pub energy_j: f64,
+    /// A component may be read by several methods (a GPU's energy counter and its integrated
+    /// power); windows use the one marked primary when they close.
+    pub primary: bool,
+    /// False when the component must not be added to totals (see `ComponentEnergy::counted`).
+    pub counted: bool,
+    /// Idle power known from a model (the CPU-load estimate at 0 % load), for process scope.
+    pub model_idle_w: Option<f64>,
+    pub note: Option<String>,
+}
+
+/// The result of reading every counter of a sensor once.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Poll {
+    pub readings: Vec<Reading>,
+    /// Things that went wrong in this interval (a wrap is fine; a reset is reported here).
+    pub warnings: Vec<String>,
+}
+
+/// One source of energy figures. `poll` is called by the sampler thread at its interval and
+/// at every window boundary.
+pub trait Sensor: Send {
+    /// Short name, e.g. "rapl", "nvml", "cpu-load estimate".
+    fn name(&self) -> String;
+    /// What it reads, for `powerhungry sensors` and the report.
+    fn describe(&self) -> String;
+    /// Read every counter now and return cumulative energies.
+    fn poll(&mut self, now: Instant) -> Result<Poll, String>;
+}
+
+/// Reads small text files (sysfs/procfs). The real one is `std::fs`; tests substitute one
+/// that returns errors root would never see.
+pub trait FileSource: Send + Sync {
+    fn read_to_string(&self, path: &Path) -> io::Result<String>;
+}
+
+/// `std::fs::read_to_string`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RealFiles;
+
+impl FileSource for RealFiles {
+    fn read_to_string(&self, path: &Path) -> io::Result<String> {
+        std::fs::read_to_string(path)
+    }
+}
