@@ -1,1 +1,7 @@
 //! powerhungry-report: see the crate description and ../shared/DESIGN.md.
+
+pub mod fit;
+pub mod input;
+pub mod pareto;
+pub mod rating;
+pub mod stats;
