@@ -1,0 +1,20 @@
+//! The candle backend: transformer encoders in pure Rust (candle, pinned in the workspace).
+//! - [`CandleEmbedder`]: sentence embeddings (BERT family, mean pooling, as
+//!   sentence-transformers; all-MiniLM-L6-v2), a [`crate::backend::TextEmbedder`];
+//! - [`SequenceClassifier`]: BERT / DistilBERT / RoBERTa `...ForSequenceClassification`
+//!   with Hugging Face's head weights, a [`crate::backend::Backend`].
+//!
+//! Models come from a local folder or the Hugging Face cache ([`files`]).
+
+pub mod classifier;
+pub mod config;
+pub mod embedder;
+pub mod encoder;
+pub mod fast_bert;
+pub mod files;
+pub mod packed;
+pub mod tokenize;
+
+pub use classifier::SequenceClassifier;
+pub use embedder::CandleEmbedder;
+pub use files::{resolve, ModelFiles, ResolveOptions};
