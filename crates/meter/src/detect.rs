@@ -37,6 +37,7 @@ pub struct CpuStatus {
     pub brand: String,
     pub sockets: u32,
     pub logical_cpus: u32,
+    pub virtualized: bool,
     pub tdp_watts: f64,
     pub tdp_source: String,
     pub tdp_warning: Option<String>,
@@ -116,13 +117,14 @@ pub fn detect_with(
             .collect())
     });
 
-    let cpu = procfs::cpu_info(&config.procfs_root)
-        .map(|i| {
-            let (model, warn) = CpuPowerModel::for_cpu(&i.brand, config.cpu_tdp);
+    let cpu = procfs::cpu_topology(&config.procfs_root)
+        .map(|(brand, topo)| {
+            let (model, warn) = CpuPowerModel::for_machine(&brand, &topo, config.cpu_tdp);
             CpuStatus {
-                brand: i.brand,
-                sockets: i.sockets,
-                logical_cpus: i.logical_cpus,
+                brand,
+                sockets: topo.sockets,
+                logical_cpus: topo.logical_cpus,
+                virtualized: topo.virtualized,
                 tdp_watts: model.tdp_watts,
                 tdp_source: model.tdp_source,
                 tdp_warning: warn,

@@ -8,8 +8,9 @@ use crate::sensor::{Poll, Reading, Sensor};
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// CPU energy = sum over intervals of `sockets x model.watts(load) x dt`, where `load` is the
-/// machine's busy fraction over that interval from `<procfs>/stat`. With no readable
+/// CPU energy = sum over intervals of `model.watts(load) x dt`, where `load` is the machine's
+/// busy fraction over that interval from `<procfs>/stat` (the model's TDP already covers every
+/// socket). One component, `cpu-package0`, stands for all sockets. With no readable
 /// `/proc/stat` the sensor cannot exist (the meter then falls back to `estimated:tdp`).
 pub struct CpuLoadSensor {
     procfs_root: PathBuf,
@@ -17,7 +18,7 @@ pub struct CpuLoadSensor {
     sockets: u32,
     last_times: CpuTimes,
     last_poll: Instant,
-    energy_j: Vec<f64>,
+    energy_j: f64,
     last_load: f64,
 }
 
@@ -35,7 +36,7 @@ impl CpuLoadSensor {
             sockets,
             last_times,
             last_poll: Instant::now(),
-            energy_j: vec![0.0; sockets as usize],
+            energy_j: 0.0,
             last_load: 0.0,
         })
     }
@@ -52,7 +53,7 @@ impl Sensor for CpuLoadSensor {
 
     fn describe(&self) -> String {
         format!(
-            "CPU power model from {}/stat utilisation: {} socket(s), TDP {:.0} W ({})",
+            "CPU power model from {}/stat utilisation: {} socket(s), TDP {:.1} W ({})",
             self.procfs_root.display(),
             self.sockets,
             self.model.tdp_watts,
@@ -76,20 +77,16 @@ impl Sensor for CpuLoadSensor {
                 .warnings
                 .push(format!("{e}; the previous load {:.2} is held", self.last_load)),
         }
-        let watts = self.model.watts(self.last_load);
-        let idle = self.model.watts(0.0);
-        for (i, e) in self.energy_j.iter_mut().enumerate() {
-            *e += watts * dt;
-            poll.readings.push(Reading {
-                component: Component::CpuPackage { index: i as u32 },
-                method: Method::CpuLoad,
-                energy_j: *e,
-                primary: true,
-                counted: true,
-                model_idle_w: Some(idle),
-                note: None,
-            });
-        }
+        self.energy_j += self.model.watts(self.last_load) * dt;
+        poll.readings.push(Reading {
+            component: Component::CpuPackage { index: 0 },
+            method: Method::CpuLoad,
+            energy_j: self.energy_j,
+            primary: true,
+            counted: true,
+            model_idle_w: Some(self.model.idle_watts()),
+            note: (self.sockets > 1).then(|| format!("all {} sockets", self.sockets)),
+        });
         Ok(poll)
     }
 }
@@ -119,14 +116,14 @@ impl Sensor for TdpSensor {
     }
     fn describe(&self) -> String {
         format!(
-            "CPU at TDP {:.0} W x {} socket(s) ({}), no utilisation available",
+            "CPU at TDP {:.1} W ({} socket(s), {}), no utilisation available",
             self.model.tdp_watts, self.sockets, self.model.tdp_source
         )
     }
     fn poll(&mut self, now: Instant) -> Result<Poll, String> {
         let dt = now.saturating_duration_since(self.last_poll).as_secs_f64();
         self.last_poll = now;
-        self.energy_j += self.model.tdp_watts * self.sockets as f64 * dt;
+        self.energy_j += self.model.tdp_watts * dt;
         Ok(Poll {
             readings: vec![Reading {
                 component: Component::CpuPackage { index: 0 },

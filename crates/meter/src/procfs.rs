@@ -1,6 +1,7 @@
 //! Parsing the procfs files the estimators and the process scope need: `stat`, `meminfo`,
 //! `cpuinfo`, `<pid>/stat`, `<pid>/task/<tid>/children`. Every function takes the procfs root.
 
+use crate::estimate::CpuTopology;
 use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -102,38 +103,11 @@ pub fn mem_total_bytes(procfs: &Path) -> Result<u64, ProcError> {
     })
 }
 
-/// The CPU as `cpuinfo` names it and how many sockets it has.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CpuInfo {
-    pub brand: String,
-    pub sockets: u32,
-    pub logical_cpus: u32,
-}
-
-pub fn cpu_info(procfs: &Path) -> Result<CpuInfo, ProcError> {
+/// The CPU brand (`model name`, "unknown CPU" if absent) and topology from `<procfs>/cpuinfo`.
+pub fn cpu_topology(procfs: &Path) -> Result<(String, CpuTopology), ProcError> {
     let path = procfs.join("cpuinfo");
-    let text = read(&path)?;
-    let mut brand = None;
-    let mut sockets = BTreeSet::new();
-    let mut logical = 0;
-    for line in text.lines() {
-        let Some((key, value)) = line.split_once(':') else {
-            continue;
-        };
-        match key.trim() {
-            "model name" if brand.is_none() => brand = Some(value.trim().to_string()),
-            "physical id" => {
-                sockets.insert(value.trim().to_string());
-            }
-            "processor" => logical += 1,
-            _ => {}
-        }
-    }
-    Ok(CpuInfo {
-        brand: brand.unwrap_or_else(|| "unknown CPU".into()),
-        sockets: (sockets.len() as u32).max(1),
-        logical_cpus: logical,
-    })
+    let (brand, topo) = CpuTopology::parse_cpuinfo(&read(&path)?);
+    Ok((brand.unwrap_or_else(|| "unknown CPU".into()), topo))
 }
 
 /// The fields of `<pid>/stat` the process scope needs.

@@ -3,7 +3,7 @@
 
 use crate::component::Component;
 use crate::config::{GpuSelection, MeterConfig};
-use crate::estimate::{CpuPowerModel, RamPowerModel};
+use crate::estimate::{CpuPowerModel, CpuTopology, RamPowerModel};
 use crate::estimators::{CpuLoadSensor, RamSensor, TdpSensor};
 use crate::gpu::{nvml::NvmlBackend, GpuBackend, GpuSensor};
 use crate::procfs;
@@ -59,15 +59,21 @@ pub fn build_sensors_with(
     }
 
     if !cpu_measured {
-        let info = procfs::cpu_info(&config.procfs_root);
-        let (brand, sockets) = match &info {
-            Ok(i) => (i.brand.clone(), i.sockets),
+        let (brand, topo) = match procfs::cpu_topology(&config.procfs_root) {
+            Ok(bt) => bt,
             Err(e) => {
                 warnings.push(format!("{e}; CPU model unknown, 1 socket assumed"));
-                ("unknown CPU".to_string(), 1)
+                let threads = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+                let topo = CpuTopology {
+                    logical_cpus: threads,
+                    sockets: 1,
+                    virtualized: false,
+                };
+                ("unknown CPU".to_string(), topo)
             }
         };
-        let (model, warn) = CpuPowerModel::for_cpu(&brand, config.cpu_tdp);
+        let sockets = topo.sockets;
+        let (model, warn) = CpuPowerModel::for_machine(&brand, &topo, config.cpu_tdp);
         warnings.extend(warn);
         match CpuLoadSensor::open(config.procfs_root.clone(), model.clone(), sockets) {
             Ok(s) => sensors.push(Box::new(s)),
