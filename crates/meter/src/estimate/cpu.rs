@@ -172,7 +172,11 @@ impl CpuPowerModel {
 
     /// Estimated power in watts at `load` (0.0..=1.0, fraction of the visible CPUs busy).
     pub fn watts(&self, load: f64) -> f64 {
-        let l = if load.is_nan() { 0.0 } else { load.clamp(0.0, 1.0) };
+        let l = if load.is_nan() {
+            0.0
+        } else {
+            load.clamp(0.0, 1.0)
+        };
         self.tdp_watts * (IDLE_FRACTION + DYNAMIC_FRACTION * l.powf(EXPONENT))
     }
 
@@ -207,7 +211,10 @@ mod tests {
         close(m.watts(0.0), 9.95);
         close(m.watts(1.0), 82.8);
         // 0.25^0.58 = exp(0.58 ln 0.25) = 0.44751...; 100 (0.0995 + 0.7285 x 0.44751)
-        close(m.watts(0.25), 100.0 * (0.0995 + 0.7285 * 0.25f64.powf(0.58)));
+        close(
+            m.watts(0.25),
+            100.0 * (0.0995 + 0.7285 * 0.25f64.powf(0.58)),
+        );
         assert!((m.watts(0.25) - 42.552).abs() < 0.01, "{}", m.watts(0.25));
         // out-of-range loads are clamped, NaN counts as idle
         close(m.watts(1.7), m.watts(1.0));
@@ -225,7 +232,9 @@ mod tests {
         );
         assert_eq!(w, None);
         close(m.tdp_watts, 170.0);
-        assert!(m.tdp_source.starts_with("table: Intel Xeon E5-2620 v3 85 W"));
+        assert!(m
+            .tdp_source
+            .starts_with("table: Intel Xeon E5-2620 v3 85 W"));
     }
 
     #[test]
@@ -244,11 +253,8 @@ mod tests {
             CpuPowerModel::for_machine("Intel(R) Xeon(R) CPU E5-2620 v3 @ 2.40GHz", &vm, None);
         close(m.tdp_watts, 85.0 * 2.0 / 12.0);
         // Platinum 8370C: no cores anywhere -> 4.5 W per vCPU, with a warning.
-        let (m, w) = CpuPowerModel::for_machine(
-            "Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz",
-            &vm,
-            None,
-        );
+        let (m, w) =
+            CpuPowerModel::for_machine("Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz", &vm, None);
         close(m.tdp_watts, 9.0);
         assert!(w.unwrap().contains("thread count is unknown"));
     }
@@ -260,7 +266,10 @@ mod tests {
         close(m.tdp_watts, 9.0);
         assert_eq!(m.tdp_source, "default: 4.5 W x 2 logical CPUs");
         let w = w.expect("a warning");
-        assert!(w.contains("not in the TDP table") && w.contains("--cpu-tdp"), "{w}");
+        assert!(
+            w.contains("not in the TDP table") && w.contains("--cpu-tdp"),
+            "{w}"
+        );
     }
 
     #[test]

@@ -89,14 +89,27 @@ pub fn normalize(brand: &str) -> String {
     if let Some(w) = s.find(" with radeon") {
         s.truncate(w);
     }
+    // Anything but letters, digits and `-+.` separates words (this also drops the
+    // zero-width spaces a few scraped names carry).
+    let s: String = s
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "-+.".contains(c) {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
     let words: Vec<&str> = s.split_whitespace().collect();
     let mut kept = Vec::with_capacity(words.len());
     let mut i = 0;
     while i < words.len() {
         let w = words[i];
-        let is_ordinal = w.len() > 2
-            && w[..w.len() - 2].chars().all(|c| c.is_ascii_digit())
-            && ["th", "st", "nd", "rd"].contains(&&w[w.len() - 2..]);
+        let is_ordinal = ["th", "st", "nd", "rd"].iter().any(|suffix| {
+            w.strip_suffix(suffix)
+                .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+        });
         if is_ordinal && words.get(i + 1) == Some(&"gen") {
             i += 2;
             continue;
@@ -115,7 +128,9 @@ pub fn normalize(brand: &str) -> String {
 /// The core count AMD writes into its brand strings ("AMD EPYC 7763 64-Core Processor").
 pub fn cores_in_brand(brand: &str) -> Option<u32> {
     brand.split_whitespace().find_map(|w| {
-        let n = w.strip_suffix("-Core").or_else(|| w.strip_suffix("-core"))?;
+        let n = w
+            .strip_suffix("-Core")
+            .or_else(|| w.strip_suffix("-core"))?;
         n.parse().ok()
     })
 }
@@ -179,7 +194,11 @@ mod tests {
     #[test]
     fn every_table_row_parses() {
         let lines = TABLE_CSV.lines().count() - 1;
-        assert_eq!(table_len(), lines, "a row of data/cpu_tdp.csv did not parse");
+        assert_eq!(
+            table_len(),
+            lines,
+            "a row of data/cpu_tdp.csv did not parse"
+        );
         assert!(lines > 4000);
     }
 
@@ -189,7 +208,10 @@ mod tests {
             normalize("Intel(R) Xeon(R) Platinum 8370C CPU @ 2.80GHz"),
             "intel xeon platinum 8370c"
         );
-        assert_eq!(normalize("AMD EPYC 7763 64-Core Processor"), "amd epyc 7763");
+        assert_eq!(
+            normalize("AMD EPYC 7763 64-Core Processor"),
+            "amd epyc 7763"
+        );
         assert_eq!(
             normalize("12th Gen Intel(R) Core(TM) i7-1260P"),
             "intel core i7-1260p"
@@ -199,6 +221,12 @@ mod tests {
             "amd ryzen 7 5800h"
         );
         assert_eq!(normalize("Intel(R) Xeon(R) Processor"), "intel xeon");
+        // non-ASCII never panics and never glues words together
+        assert_eq!(
+            normalize("AMD Ryzen 5 6600HS\u{200b}"),
+            "amd ryzen 5 6600hs"
+        );
+        assert_eq!(normalize("Ünknown 1st"), "ünknown 1st");
     }
 
     fn tdp(brand: &str) -> Option<(String, f64, MatchKind)> {
@@ -221,11 +249,7 @@ mod tests {
             "Intel Xeon E3-1240 v2",
             69.0,
         );
-        exact(
-            "AMD EPYC 8024P 8-Core Processor",
-            "AMD EPYC 8024P",
-            90.0,
-        );
+        exact("AMD EPYC 8024P 8-Core Processor", "AMD EPYC 8024P", 90.0);
         exact(
             "AMD Ryzen Threadripper 1950X 16-Core Processor",
             "AMD Ryzen Threadripper 1950X",
