@@ -4,3 +4,5 @@
 
 pub mod backend;
 pub mod backends;
+pub mod sink;
+pub mod stats;

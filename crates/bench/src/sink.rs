@@ -1,0 +1,309 @@
+//! Where results go. The harness describes what it measured with the plain records below and
+//! hands them to a `ResultSink`; the store crate implements the sink over SQL, so this crate
+//! never sees a query. Energy is joules, durations seconds, times Unix seconds (UTC).
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+/// Identifies a run inside a sink (the store's row id).
+pub type RunId = i64;
+
+/// Everything known about a run when it starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunStart {
+    /// The suite's `name`.
+    pub suite_name: String,
+    /// Path the suite was read from, as given.
+    pub suite_path: String,
+    /// The suite file's exact text.
+    pub suite_text: String,
+    /// SHA-256 (hex) of `suite_text` plus any command-line overrides; `--resume` matches on it.
+    pub suite_hash: String,
+    pub started_at: f64,
+    /// `git rev-parse HEAD` of the working directory, when it is a git repository.
+    pub git_revision: Option<String>,
+    /// Version of the powerhungry binary.
+    pub tool_version: String,
+    pub hardware: HardwareInfo,
+    pub location: LocationRecord,
+    /// Idle baseline measured before the run (empty when `--idle-seconds 0`).
+    pub idle: Vec<IdlePower>,
+}
+
+/// The machine and software a run used.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct HardwareInfo {
+    pub cpu_model: String,
+    /// Logical CPUs the OS reports.
+    pub cpu_cores: u32,
+    pub ram_bytes: u64,
+    /// GPUs the workload could use, as "name (driver X)" where known.
+    pub gpus: Vec<String>,
+    /// OS name and version (from /etc/os-release), e.g. "Debian GNU/Linux 12 (bookworm)".
+    pub os: String,
+    /// Kernel release (uname -r).
+    pub kernel: String,
+}
+
+/// The grid location and intensity the carbon figures use.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LocationRecord {
+    /// What the user asked for, e.g. "country FRA", "cloud aws:us-west-2", "world average".
+    pub location: String,
+    pub intensity_g_per_kwh: f64,
+    /// Where the figure comes from (table and source) and its year.
+    pub source: String,
+    pub year: Option<i32>,
+    pub pue: f64,
+}
+
+/// Mean idle power of one component, measured before the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IdlePower {
+    pub component: String,
+    pub method: String,
+    pub watts: f64,
+}
+
+/// A model of the suite as loaded (written once per run, before its first repetition).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRecord {
+    /// The suite's name for the model (unique within the suite).
+    pub name: String,
+    pub backend: String,
+    pub kind: String,
+    /// Model id or local path, where the model has one.
+    pub model: Option<String>,
+    /// The model's options from the suite, as JSON.
+    pub options_json: String,
+    pub parameters: Option<u64>,
+    pub description: String,
+}
+
+/// A dataset of the suite and the sample drawn from it (written once per run).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetRecord {
+    /// The suite's name for the dataset.
+    pub name: String,
+    /// Task name, e.g. "text-classification".
+    pub task: String,
+    /// The dataset spec from the suite, as JSON.
+    pub spec_json: String,
+    /// Examples in the dataset after loading.
+    pub examples: u64,
+    /// Lines or rows that could not be decoded (reported, never dropped silently).
+    pub undecodable: u64,
+    /// Example ids used for fitting (models that learn), in order.
+    pub train_ids: Vec<String>,
+    /// Example ids inferred on, in order: the recorded sample.
+    pub sample_ids: Vec<String>,
+}
+
+/// Measurement phases of one repetition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    Load,
+    Fit,
+    Warmup,
+    Inference,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Load => "load",
+            Phase::Fit => "fit",
+            Phase::Warmup => "warmup",
+            Phase::Inference => "inference",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Phase> {
+        [Phase::Load, Phase::Fit, Phase::Warmup, Phase::Inference]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+}
+
+/// Energy of one component over one window, with how it was obtained.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComponentEnergy {
+    /// e.g. "cpu", "package-0", "dram-0", "ram", "gpu:0 NVIDIA A100".
+    pub component: String,
+    /// e.g. "measured:rapl", "estimated:cpu-load".
+    pub method: String,
+    pub joules: f64,
+    /// Joules above the idle baseline, when a baseline was measured.
+    pub above_idle_joules: Option<f64>,
+}
+
+/// One measured window of a repetition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowRecord {
+    pub phase: Phase,
+    pub duration_s: f64,
+    /// Inputs processed in the window (inferences, warm-up inputs, training examples; 0 for load).
+    pub items: u64,
+    pub components: Vec<ComponentEnergy>,
+}
+
+impl WindowRecord {
+    pub fn total_joules(&self) -> f64 {
+        self.components.iter().map(|c| c.joules).sum()
+    }
+}
+
+/// One measured inference.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InferenceRecord {
+    /// Position in the sample (0-based).
+    pub position: u32,
+    pub example_id: String,
+    /// Wall time of the batch this input was in, divided by the batch size (monotonic clock).
+    pub latency_s: f64,
+    pub input_tokens: u32,
+    pub output_tokens: u32,
+    /// The prediction as text (a class label for classification).
+    pub prediction: String,
+    pub gold: Option<String>,
+}
+
+/// A metric of a repetition, scored on that repetition's own predictions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MetricValue {
+    pub name: String,
+    pub value: f64,
+}
+
+/// One model x dataset x repetition, complete. A sink stores it atomically.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepetitionRecord {
+    pub model: String,
+    pub dataset: String,
+    /// 0-based repetition index.
+    pub index: u32,
+    pub started_at: f64,
+    pub ended_at: f64,
+    pub windows: Vec<WindowRecord>,
+    pub inferences: Vec<InferenceRecord>,
+    pub metrics: Vec<MetricValue>,
+}
+
+/// Which repetition of which model on which dataset.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RepetitionKey {
+    pub model: String,
+    pub dataset: String,
+    pub index: u32,
+}
+
+/// Destination of a run's results. Implementations must make `record_repetition` atomic: after
+/// a crash a repetition is either fully stored or absent.
+pub trait ResultSink {
+    /// Start a new run; returns its id.
+    fn begin_run(&mut self, run: &RunStart) -> Result<RunId>;
+    /// The latest run of this suite hash that has not ended, if any.
+    fn find_unfinished_run(&mut self, suite_hash: &str) -> Result<Option<RunId>>;
+    /// Repetitions already stored for a run.
+    fn committed_repetitions(&mut self, run: RunId) -> Result<Vec<RepetitionKey>>;
+    /// Record a model once per run; a second call with the same name is a no-op when the
+    /// record is identical and an error otherwise.
+    fn record_model(&mut self, run: RunId, model: &ModelRecord) -> Result<()>;
+    /// Record a dataset and its sample once per run; same rules as `record_model`. On resume
+    /// this is how a changed sample is caught.
+    fn record_dataset(&mut self, run: RunId, dataset: &DatasetRecord) -> Result<()>;
+    /// Store one repetition atomically.
+    fn record_repetition(&mut self, run: RunId, rep: &RepetitionRecord) -> Result<()>;
+    /// Mark the run ended.
+    fn end_run(&mut self, run: RunId, ended_at: f64) -> Result<()>;
+}
+
+/// A sink that keeps everything in memory: for tests and for runs without a store.
+#[derive(Debug, Default)]
+pub struct MemorySink {
+    pub runs: Vec<(RunStart, Option<f64>)>,
+    pub models: Vec<(RunId, ModelRecord)>,
+    pub datasets: Vec<(RunId, DatasetRecord)>,
+    pub repetitions: Vec<(RunId, RepetitionRecord)>,
+}
+
+impl ResultSink for MemorySink {
+    fn begin_run(&mut self, run: &RunStart) -> Result<RunId> {
+        self.runs.push((run.clone(), None));
+        Ok(self.runs.len() as RunId)
+    }
+
+    fn find_unfinished_run(&mut self, suite_hash: &str) -> Result<Option<RunId>> {
+        Ok(self
+            .runs
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, (r, end))| end.is_none() && r.suite_hash == suite_hash)
+            .map(|(i, _)| i as RunId + 1))
+    }
+
+    fn committed_repetitions(&mut self, run: RunId) -> Result<Vec<RepetitionKey>> {
+        Ok(self
+            .repetitions
+            .iter()
+            .filter(|(id, _)| *id == run)
+            .map(|(_, r)| RepetitionKey {
+                model: r.model.clone(),
+                dataset: r.dataset.clone(),
+                index: r.index,
+            })
+            .collect())
+    }
+
+    fn record_model(&mut self, run: RunId, model: &ModelRecord) -> Result<()> {
+        match self
+            .models
+            .iter()
+            .find(|(id, m)| *id == run && m.name == model.name)
+        {
+            Some((_, m)) if m == model => Ok(()),
+            Some(_) => anyhow::bail!(
+                "model `{}` differs from the one stored for this run",
+                model.name
+            ),
+            None => {
+                self.models.push((run, model.clone()));
+                Ok(())
+            }
+        }
+    }
+
+    fn record_dataset(&mut self, run: RunId, dataset: &DatasetRecord) -> Result<()> {
+        match self
+            .datasets
+            .iter()
+            .find(|(id, d)| *id == run && d.name == dataset.name)
+        {
+            Some((_, d)) if d == dataset => Ok(()),
+            Some(_) => anyhow::bail!(
+                "dataset `{}` or its sample differs from the one stored for this run",
+                dataset.name
+            ),
+            None => {
+                self.datasets.push((run, dataset.clone()));
+                Ok(())
+            }
+        }
+    }
+
+    fn record_repetition(&mut self, run: RunId, rep: &RepetitionRecord) -> Result<()> {
+        self.repetitions.push((run, rep.clone()));
+        Ok(())
+    }
+
+    fn end_run(&mut self, run: RunId, ended_at: f64) -> Result<()> {
+        let slot = self
+            .runs
+            .get_mut((run - 1) as usize)
+            .ok_or_else(|| anyhow::anyhow!("no run {run}"))?;
+        slot.1 = Some(ended_at);
+        Ok(())
+    }
+}

@@ -1,0 +1,324 @@
+//! The read side, for reports: list the runs of a store and load one run whole, as the same
+//! records the harness wrote (`powerhungry_bench::sink`).
+
+use crate::Store;
+use anyhow::{anyhow, Context, Result};
+use powerhungry_bench::sink::{
+    ComponentEnergy, DatasetRecord, HardwareInfo, IdlePower, InferenceRecord, LocationRecord,
+    MetricValue, ModelRecord, Phase, RepetitionRecord, RunId, RunStart, WindowRecord,
+};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+/// One line per run, for listings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunListing {
+    pub id: RunId,
+    pub suite_name: String,
+    pub suite_hash: String,
+    pub started_at: f64,
+    /// None while running, or when the run was killed and not resumed to its end.
+    pub ended_at: Option<f64>,
+    pub repetitions: u64,
+}
+
+/// A run as stored: what it started with, its models, datasets (with samples) and every
+/// committed repetition (windows, per-inference records, metrics), ordered by model, dataset
+/// and repetition index.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRun {
+    pub id: RunId,
+    pub start: RunStart,
+    pub ended_at: Option<f64>,
+    pub models: Vec<ModelRecord>,
+    pub datasets: Vec<DatasetRecord>,
+    pub repetitions: Vec<RepetitionRecord>,
+}
+
+impl StoredRun {
+    /// The repetitions of one model on one dataset, in index order.
+    pub fn repetitions_of<'a>(
+        &'a self,
+        model: &'a str,
+        dataset: &'a str,
+    ) -> impl Iterator<Item = &'a RepetitionRecord> + 'a {
+        self.repetitions
+            .iter()
+            .filter(move |r| r.model == model && r.dataset == dataset)
+    }
+}
+
+impl Store {
+    /// Every run in the store, oldest first.
+    pub fn list_runs(&self) -> Result<Vec<RunListing>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.id, r.suite_name, r.suite_hash, r.started_at, r.ended_at,
+                (SELECT COUNT(*) FROM repetitions p WHERE p.run_id = r.id)
+             FROM runs r ORDER BY r.id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(RunListing {
+                id: r.get(0)?,
+                suite_name: r.get(1)?,
+                suite_hash: r.get(2)?,
+                started_at: r.get(3)?,
+                ended_at: r.get(4)?,
+                repetitions: r.get::<_, i64>(5)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The id of the most recent run, if any.
+    pub fn latest_run(&self) -> Result<Option<RunId>> {
+        Ok(self
+            .conn
+            .query_row("SELECT MAX(id) FROM runs", [], |r| r.get(0))?)
+    }
+
+    /// Load one run whole.
+    pub fn load_run(&self, id: RunId) -> Result<StoredRun> {
+        let c = &self.conn;
+        let (start, ended_at) = c
+            .query_row("SELECT * FROM runs WHERE id = ?1", [id], run_start)
+            .optional()?
+            .ok_or_else(|| anyhow!("{}: no run {id}", self.path.display()))?;
+        let mut start = start;
+        start.idle = query(
+            c,
+            "SELECT component, method, watts FROM idle_power WHERE run_id = ?1 ORDER BY component",
+            id,
+            |r| {
+                Ok(IdlePower {
+                    component: r.get(0)?,
+                    method: r.get(1)?,
+                    watts: r.get(2)?,
+                })
+            },
+        )?;
+        let model_names: Vec<String> = query(
+            c,
+            "SELECT name FROM models WHERE run_id = ?1 ORDER BY id",
+            id,
+            |r| r.get(0),
+        )?;
+        let mut models = Vec::new();
+        for name in &model_names {
+            models.extend(model(c, id, name)?);
+        }
+        let dataset_names: Vec<String> = query(
+            c,
+            "SELECT name FROM datasets WHERE run_id = ?1 ORDER BY id",
+            id,
+            |r| r.get(0),
+        )?;
+        let mut datasets = Vec::new();
+        for name in &dataset_names {
+            datasets.extend(dataset(c, id, name)?);
+        }
+        let repetitions = repetitions(c, id)
+            .with_context(|| format!("{}: cannot read run {id}", self.path.display()))?;
+        Ok(StoredRun {
+            id,
+            start,
+            ended_at,
+            models,
+            datasets,
+            repetitions,
+        })
+    }
+}
+
+fn query<T>(
+    c: &Connection,
+    sql: &str,
+    id: i64,
+    f: impl FnMut(&Row) -> rusqlite::Result<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let rows = stmt.query_map([id], f)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn run_start(r: &Row) -> rusqlite::Result<(RunStart, Option<f64>)> {
+    let gpus: String = r.get("gpus_json")?;
+    let gpus = serde_json::from_str(&gpus).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    let start = RunStart {
+        suite_name: r.get("suite_name")?,
+        suite_path: r.get("suite_path")?,
+        suite_text: r.get("suite_text")?,
+        suite_hash: r.get("suite_hash")?,
+        started_at: r.get("started_at")?,
+        git_revision: r.get("git_revision")?,
+        tool_version: r.get("tool_version")?,
+        hardware: HardwareInfo {
+            cpu_model: r.get("cpu_model")?,
+            cpu_cores: r.get("cpu_cores")?,
+            ram_bytes: r.get::<_, i64>("ram_bytes")? as u64,
+            gpus,
+            os: r.get("os")?,
+            kernel: r.get("kernel")?,
+        },
+        location: LocationRecord {
+            location: r.get("location")?,
+            intensity_g_per_kwh: r.get("intensity_g_per_kwh")?,
+            source: r.get("intensity_source")?,
+            year: r.get("intensity_year")?,
+            pue: r.get("pue")?,
+        },
+        idle: Vec::new(),
+    };
+    Ok((start, r.get("ended_at")?))
+}
+
+pub(crate) fn model(c: &Connection, run: RunId, name: &str) -> Result<Option<ModelRecord>> {
+    Ok(c.query_row(
+        "SELECT name, backend, kind, model, options_json, parameters, description
+         FROM models WHERE run_id = ?1 AND name = ?2",
+        params![run, name],
+        |r| {
+            Ok(ModelRecord {
+                name: r.get(0)?,
+                backend: r.get(1)?,
+                kind: r.get(2)?,
+                model: r.get(3)?,
+                options_json: r.get(4)?,
+                parameters: r.get::<_, Option<i64>>(5)?.map(|p| p as u64),
+                description: r.get(6)?,
+            })
+        },
+    )
+    .optional()?)
+}
+
+pub(crate) fn dataset(c: &Connection, run: RunId, name: &str) -> Result<Option<DatasetRecord>> {
+    let Some((id, mut rec)) = c
+        .query_row(
+            "SELECT id, name, task, spec_json, examples, undecodable
+             FROM datasets WHERE run_id = ?1 AND name = ?2",
+            params![run, name],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    DatasetRecord {
+                        name: r.get(1)?,
+                        task: r.get(2)?,
+                        spec_json: r.get(3)?,
+                        examples: r.get::<_, i64>(4)? as u64,
+                        undecodable: r.get::<_, i64>(5)? as u64,
+                        train_ids: Vec::new(),
+                        sample_ids: Vec::new(),
+                    },
+                ))
+            },
+        )
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let sql =
+        "SELECT example_id FROM samples WHERE dataset_id = ?1 AND role = ?2 ORDER BY position";
+    let mut stmt = c.prepare_cached(sql)?;
+    rec.train_ids = stmt
+        .query_map(params![id, "train"], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    rec.sample_ids = stmt
+        .query_map(params![id, "inference"], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Some(rec))
+}
+
+fn repetitions(c: &Connection, run: RunId) -> Result<Vec<RepetitionRecord>> {
+    let heads = query(
+        c,
+        "SELECT r.id, m.name, d.name, r.idx, r.started_at, r.ended_at FROM repetitions r
+         JOIN models m ON m.id = r.model_id JOIN datasets d ON d.id = r.dataset_id
+         WHERE r.run_id = ?1 ORDER BY m.id, d.id, r.idx",
+        run,
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                RepetitionRecord {
+                    model: r.get(1)?,
+                    dataset: r.get(2)?,
+                    index: r.get(3)?,
+                    started_at: r.get(4)?,
+                    ended_at: r.get(5)?,
+                    windows: Vec::new(),
+                    inferences: Vec::new(),
+                    metrics: Vec::new(),
+                },
+            ))
+        },
+    )?;
+    let mut out = Vec::with_capacity(heads.len());
+    for (rep_id, mut rep) in heads {
+        rep.windows = windows(c, rep_id)?;
+        rep.inferences = query(
+            c,
+            "SELECT position, example_id, latency_s, input_tokens, output_tokens, prediction, gold
+             FROM inferences WHERE repetition_id = ?1 ORDER BY position",
+            rep_id,
+            |r| {
+                Ok(InferenceRecord {
+                    position: r.get(0)?,
+                    example_id: r.get(1)?,
+                    latency_s: r.get(2)?,
+                    input_tokens: r.get(3)?,
+                    output_tokens: r.get(4)?,
+                    prediction: r.get(5)?,
+                    gold: r.get(6)?,
+                })
+            },
+        )?;
+        rep.metrics = query(
+            c,
+            "SELECT name, value FROM metrics WHERE repetition_id = ?1 ORDER BY name",
+            rep_id,
+            |r| {
+                Ok(MetricValue {
+                    name: r.get(0)?,
+                    value: r.get(1)?,
+                })
+            },
+        )?;
+        out.push(rep);
+    }
+    Ok(out)
+}
+
+fn windows(c: &Connection, rep_id: i64) -> Result<Vec<WindowRecord>> {
+    let heads: Vec<(i64, String, f64, i64)> = query(
+        c,
+        "SELECT id, phase, duration_s, items FROM windows WHERE repetition_id = ?1 ORDER BY id",
+        rep_id,
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    let mut out = Vec::with_capacity(heads.len());
+    for (id, phase, duration_s, items) in heads {
+        let phase = Phase::parse(&phase)
+            .ok_or_else(|| anyhow!("window {id} has an unknown phase `{phase}`"))?;
+        let components = query(
+            c,
+            "SELECT component, method, joules, above_idle_joules FROM window_energy
+             WHERE window_id = ?1 ORDER BY rowid",
+            id,
+            |r| {
+                Ok(ComponentEnergy {
+                    component: r.get(0)?,
+                    method: r.get(1)?,
+                    joules: r.get(2)?,
+                    above_idle_joules: r.get(3)?,
+                })
+            },
+        )?;
+        out.push(WindowRecord {
+            phase,
+            duration_s,
+            items: items as u64,
+            components,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,123 @@
+//! The results schema, as numbered migrations. A store records the highest migration applied in
+//! `schema_version`; opening a store applies the missing ones in one transaction. Never edit a
+//! published migration: add a new one. docs/bench.md describes every table.
+
+/// Migrations in order; index + 1 is the schema version each one brings the store to.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: first schema.
+    r#"
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    suite_name TEXT NOT NULL,
+    suite_path TEXT NOT NULL,
+    suite_text TEXT NOT NULL,
+    suite_hash TEXT NOT NULL,
+    started_at REAL NOT NULL,
+    ended_at REAL,
+    git_revision TEXT,
+    tool_version TEXT NOT NULL,
+    cpu_model TEXT NOT NULL,
+    cpu_cores INTEGER NOT NULL,
+    ram_bytes INTEGER NOT NULL,
+    gpus_json TEXT NOT NULL,
+    os TEXT NOT NULL,
+    kernel TEXT NOT NULL,
+    location TEXT NOT NULL,
+    intensity_g_per_kwh REAL NOT NULL,
+    intensity_source TEXT NOT NULL,
+    intensity_year INTEGER,
+    pue REAL NOT NULL
+);
+CREATE INDEX runs_by_hash ON runs (suite_hash, id);
+
+CREATE TABLE idle_power (
+    run_id INTEGER NOT NULL REFERENCES runs (id),
+    component TEXT NOT NULL,
+    method TEXT NOT NULL,
+    watts REAL NOT NULL,
+    PRIMARY KEY (run_id, component)
+);
+
+CREATE TABLE models (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs (id),
+    name TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    model TEXT,
+    options_json TEXT NOT NULL,
+    parameters INTEGER,
+    description TEXT NOT NULL,
+    UNIQUE (run_id, name)
+);
+
+CREATE TABLE datasets (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs (id),
+    name TEXT NOT NULL,
+    task TEXT NOT NULL,
+    spec_json TEXT NOT NULL,
+    examples INTEGER NOT NULL,
+    undecodable INTEGER NOT NULL,
+    UNIQUE (run_id, name)
+);
+
+-- role: 'train' (examples a model that learns is fitted on) or 'inference' (the measured sample).
+CREATE TABLE samples (
+    dataset_id INTEGER NOT NULL REFERENCES datasets (id),
+    role TEXT NOT NULL CHECK (role IN ('train', 'inference')),
+    position INTEGER NOT NULL,
+    example_id TEXT NOT NULL,
+    PRIMARY KEY (dataset_id, role, position)
+);
+
+CREATE TABLE repetitions (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs (id),
+    model_id INTEGER NOT NULL REFERENCES models (id),
+    dataset_id INTEGER NOT NULL REFERENCES datasets (id),
+    idx INTEGER NOT NULL,
+    started_at REAL NOT NULL,
+    ended_at REAL NOT NULL,
+    UNIQUE (run_id, model_id, dataset_id, idx)
+);
+
+-- phase: 'load', 'fit', 'warmup', 'inference'.
+CREATE TABLE windows (
+    id INTEGER PRIMARY KEY,
+    repetition_id INTEGER NOT NULL REFERENCES repetitions (id),
+    phase TEXT NOT NULL,
+    duration_s REAL NOT NULL,
+    items INTEGER NOT NULL,
+    UNIQUE (repetition_id, phase)
+);
+
+CREATE TABLE window_energy (
+    window_id INTEGER NOT NULL REFERENCES windows (id),
+    component TEXT NOT NULL,
+    method TEXT NOT NULL,
+    joules REAL NOT NULL,
+    above_idle_joules REAL,
+    PRIMARY KEY (window_id, component)
+);
+
+CREATE TABLE inferences (
+    repetition_id INTEGER NOT NULL REFERENCES repetitions (id),
+    position INTEGER NOT NULL,
+    example_id TEXT NOT NULL,
+    latency_s REAL NOT NULL,
+    input_tokens INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    prediction TEXT NOT NULL,
+    gold TEXT,
+    PRIMARY KEY (repetition_id, position)
+);
+
+CREATE TABLE metrics (
+    repetition_id INTEGER NOT NULL REFERENCES repetitions (id),
+    name TEXT NOT NULL,
+    value REAL NOT NULL,
+    PRIMARY KEY (repetition_id, name)
+);
+"#,
+];

@@ -1,0 +1,252 @@
+//! The write side: `Store` as the bench crate's `ResultSink`. Each repetition is one
+//! transaction, so a killed process loses at most the repetition in flight.
+
+use crate::Store;
+use anyhow::{anyhow, bail, Context, Result};
+use powerhungry_bench::sink::{
+    DatasetRecord, ModelRecord, RepetitionKey, RepetitionRecord, ResultSink, RunId, RunStart,
+};
+use rusqlite::{params, OptionalExtension, Transaction};
+
+impl ResultSink for Store {
+    fn begin_run(&mut self, run: &RunStart) -> Result<RunId> {
+        let tx = self.conn.transaction()?;
+        let h = &run.hardware;
+        let l = &run.location;
+        tx.execute(
+            "INSERT INTO runs (suite_name, suite_path, suite_text, suite_hash, started_at,
+                git_revision, tool_version, cpu_model, cpu_cores, ram_bytes, gpus_json, os, kernel,
+                location, intensity_g_per_kwh, intensity_source, intensity_year, pue)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+            params![
+                run.suite_name,
+                run.suite_path,
+                run.suite_text,
+                run.suite_hash,
+                run.started_at,
+                run.git_revision,
+                run.tool_version,
+                h.cpu_model,
+                h.cpu_cores,
+                h.ram_bytes as i64,
+                serde_json::to_string(&h.gpus)?,
+                h.os,
+                h.kernel,
+                l.location,
+                l.intensity_g_per_kwh,
+                l.source,
+                l.year,
+                l.pue,
+            ],
+        )
+        .with_context(|| format!("{}: cannot record the run", self.path.display()))?;
+        let id = tx.last_insert_rowid();
+        for idle in &run.idle {
+            tx.execute(
+                "INSERT INTO idle_power (run_id, component, method, watts) VALUES (?1, ?2, ?3, ?4)",
+                params![id, idle.component, idle.method, idle.watts],
+            )?;
+        }
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn find_unfinished_run(&mut self, suite_hash: &str) -> Result<Option<RunId>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM runs WHERE suite_hash = ?1 AND ended_at IS NULL
+                 ORDER BY id DESC LIMIT 1",
+                [suite_hash],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn committed_repetitions(&mut self, run: RunId) -> Result<Vec<RepetitionKey>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT m.name, d.name, r.idx FROM repetitions r
+             JOIN models m ON m.id = r.model_id JOIN datasets d ON d.id = r.dataset_id
+             WHERE r.run_id = ?1 ORDER BY m.name, d.name, r.idx",
+        )?;
+        let rows = stmt.query_map([run], |r| {
+            Ok(RepetitionKey {
+                model: r.get(0)?,
+                dataset: r.get(1)?,
+                index: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn record_model(&mut self, run: RunId, model: &ModelRecord) -> Result<()> {
+        if let Some(stored) = crate::read::model(&self.conn, run, &model.name)? {
+            if &stored == model {
+                return Ok(());
+            }
+            bail!(
+                "model `{}` differs from the one stored for run {run} \
+                 (stored: {stored:?}; now: {model:?})",
+                model.name
+            );
+        }
+        self.conn.execute(
+            "INSERT INTO models (run_id, name, backend, kind, model, options_json, parameters,
+                description) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                run,
+                model.name,
+                model.backend,
+                model.kind,
+                model.model,
+                model.options_json,
+                model.parameters.map(|p| p as i64),
+                model.description,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn record_dataset(&mut self, run: RunId, dataset: &DatasetRecord) -> Result<()> {
+        if let Some(stored) = crate::read::dataset(&self.conn, run, &dataset.name)? {
+            if &stored == dataset {
+                return Ok(());
+            }
+            bail!(
+                "dataset `{}` of run {run} was stored with another sample or spec; the data or \
+                 the suite changed since the run started, so it cannot be resumed",
+                dataset.name
+            );
+        }
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO datasets (run_id, name, task, spec_json, examples, undecodable)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                run,
+                dataset.name,
+                dataset.task,
+                dataset.spec_json,
+                dataset.examples as i64,
+                dataset.undecodable as i64,
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO samples (dataset_id, role, position, example_id)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (role, ids) in [
+                ("train", &dataset.train_ids),
+                ("inference", &dataset.sample_ids),
+            ] {
+                for (pos, ex) in ids.iter().enumerate() {
+                    stmt.execute(params![id, role, pos as i64, ex])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn record_repetition(&mut self, run: RunId, rep: &RepetitionRecord) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        insert_repetition(&tx, run, rep).with_context(|| {
+            format!(
+                "{}: cannot store repetition {} of model `{}` on dataset `{}`",
+                self.path.display(),
+                rep.index + 1,
+                rep.model,
+                rep.dataset
+            )
+        })?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn end_run(&mut self, run: RunId, ended_at: f64) -> Result<()> {
+        let n = self.conn.execute(
+            "UPDATE runs SET ended_at = ?2 WHERE id = ?1",
+            params![run, ended_at],
+        )?;
+        if n != 1 {
+            bail!("{}: no run {run} to end", self.path.display());
+        }
+        Ok(())
+    }
+}
+
+fn insert_repetition(tx: &Transaction, run: RunId, rep: &RepetitionRecord) -> Result<()> {
+    let model_id: i64 = tx
+        .query_row(
+            "SELECT id FROM models WHERE run_id = ?1 AND name = ?2",
+            params![run, rep.model],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| anyhow!("model `{}` was not recorded for run {run}", rep.model))?;
+    let dataset_id: i64 = tx
+        .query_row(
+            "SELECT id FROM datasets WHERE run_id = ?1 AND name = ?2",
+            params![run, rep.dataset],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| anyhow!("dataset `{}` was not recorded for run {run}", rep.dataset))?;
+    tx.execute(
+        "INSERT INTO repetitions (run_id, model_id, dataset_id, idx, started_at, ended_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            run,
+            model_id,
+            dataset_id,
+            rep.index,
+            rep.started_at,
+            rep.ended_at
+        ],
+    )?;
+    let rep_id = tx.last_insert_rowid();
+    for w in &rep.windows {
+        tx.execute(
+            "INSERT INTO windows (repetition_id, phase, duration_s, items) VALUES (?1, ?2, ?3, ?4)",
+            params![rep_id, w.phase.as_str(), w.duration_s, w.items as i64],
+        )?;
+        let window_id = tx.last_insert_rowid();
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO window_energy (window_id, component, method, joules, above_idle_joules)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for c in &w.components {
+            stmt.execute(params![
+                window_id,
+                c.component,
+                c.method,
+                c.joules,
+                c.above_idle_joules
+            ])?;
+        }
+    }
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO inferences (repetition_id, position, example_id, latency_s, input_tokens,
+            output_tokens, prediction, gold) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for i in &rep.inferences {
+        stmt.execute(params![
+            rep_id,
+            i.position,
+            i.example_id,
+            i.latency_s,
+            i.input_tokens,
+            i.output_tokens,
+            i.prediction,
+            i.gold,
+        ])?;
+    }
+    let mut stmt =
+        tx.prepare_cached("INSERT INTO metrics (repetition_id, name, value) VALUES (?1, ?2, ?3)")?;
+    for m in &rep.metrics {
+        stmt.execute(params![rep_id, m.name, m.value])?;
+    }
+    Ok(())
+}

@@ -1,0 +1,232 @@
+//! The store keeps what the harness wrote: a run round-trips exactly through SQLite, runs
+//! append, resume finds the right run, and a changed sample is refused.
+
+use powerhungry_bench::sink::*;
+use powerhungry_store::Store;
+
+fn run_start(hash: &str) -> RunStart {
+    RunStart {
+        suite_name: "tiny".into(),
+        suite_path: "suites/tiny.toml".into(),
+        suite_text: "name = \"tiny\"\n".into(),
+        suite_hash: hash.into(),
+        started_at: 1_700_000_000.25,
+        git_revision: Some("abc123".into()),
+        tool_version: "0.1.0".into(),
+        hardware: HardwareInfo {
+            cpu_model: "Test CPU".into(),
+            cpu_cores: 2,
+            ram_bytes: 24 << 30,
+            gpus: vec![],
+            os: "Debian".into(),
+            kernel: "6.1.0".into(),
+        },
+        location: LocationRecord {
+            location: "country FRA".into(),
+            intensity_g_per_kwh: 56.0,
+            source: "test table".into(),
+            year: Some(2023),
+            pue: 1.0,
+        },
+        idle: vec![IdlePower {
+            component: "cpu".into(),
+            method: "estimated:cpu-load".into(),
+            watts: 4.5,
+        }],
+    }
+}
+
+fn model() -> ModelRecord {
+    ModelRecord {
+        name: "bow".into(),
+        backend: "traditional".into(),
+        kind: "bow-lr".into(),
+        model: None,
+        options_json: "{}".into(),
+        parameters: Some(20_001),
+        description: "bag of words + LR".into(),
+    }
+}
+
+fn dataset() -> DatasetRecord {
+    DatasetRecord {
+        name: "rt".into(),
+        task: "text-classification".into(),
+        spec_json: "{\"path\":\"data/rt\"}".into(),
+        examples: 10,
+        undecodable: 1,
+        train_ids: vec!["pos:1".into(), "neg:2".into()],
+        sample_ids: vec!["pos:3".into(), "neg:4".into()],
+    }
+}
+
+fn repetition(index: u32) -> RepetitionRecord {
+    RepetitionRecord {
+        model: "bow".into(),
+        dataset: "rt".into(),
+        index,
+        started_at: 1_700_000_001.0 + index as f64,
+        ended_at: 1_700_000_001.5 + index as f64,
+        windows: vec![
+            WindowRecord {
+                phase: Phase::Load,
+                duration_s: 0.01,
+                items: 0,
+                components: vec![],
+            },
+            WindowRecord {
+                phase: Phase::Inference,
+                duration_s: 0.5,
+                items: 2,
+                components: vec![
+                    ComponentEnergy {
+                        component: "cpu".into(),
+                        method: "estimated:cpu-load".into(),
+                        joules: 3.25,
+                        above_idle_joules: Some(1.0),
+                    },
+                    ComponentEnergy {
+                        component: "ram".into(),
+                        method: "estimated:ram".into(),
+                        joules: 0.5,
+                        above_idle_joules: None,
+                    },
+                ],
+            },
+        ],
+        inferences: vec![
+            InferenceRecord {
+                position: 0,
+                example_id: "pos:3".into(),
+                latency_s: 0.001,
+                input_tokens: 7,
+                output_tokens: 0,
+                prediction: "pos".into(),
+                gold: Some("pos".into()),
+            },
+            InferenceRecord {
+                position: 1,
+                example_id: "neg:4".into(),
+                latency_s: 0.002,
+                input_tokens: 5,
+                output_tokens: 0,
+                prediction: "pos".into(),
+                gold: None,
+            },
+        ],
+        metrics: vec![MetricValue {
+            name: "accuracy".into(),
+            value: 0.5,
+        }],
+    }
+}
+
+#[test]
+fn a_run_round_trips_and_runs_append() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("s.sqlite");
+    let start = run_start("h1");
+    {
+        let mut store = Store::open(&path)?;
+        assert_eq!(store.schema_version()?, powerhungry_store::SCHEMA_VERSION);
+        let run = store.begin_run(&start)?;
+        store.record_model(run, &model())?;
+        store.record_dataset(run, &dataset())?;
+        // Recording the same model/dataset again (as a resumed run does) is a no-op.
+        store.record_model(run, &model())?;
+        store.record_dataset(run, &dataset())?;
+        store.record_repetition(run, &repetition(0))?;
+        store.record_repetition(run, &repetition(1))?;
+        assert_eq!(store.find_unfinished_run("h1")?, Some(run));
+        store.end_run(run, 1_700_000_009.0)?;
+        assert_eq!(store.find_unfinished_run("h1")?, None);
+    }
+    // Reopen: everything is as written, and a second run appends.
+    let mut store = Store::open(&path)?;
+    let loaded = store.load_run(1)?;
+    assert_eq!(loaded.start, start);
+    assert_eq!(loaded.ended_at, Some(1_700_000_009.0));
+    assert_eq!(loaded.models, vec![model()]);
+    assert_eq!(loaded.datasets, vec![dataset()]);
+    assert_eq!(loaded.repetitions, vec![repetition(0), repetition(1)]);
+    assert_eq!(loaded.repetitions_of("bow", "rt").count(), 2);
+
+    let run2 = store.begin_run(&run_start("h1"))?;
+    assert_eq!(run2, 2);
+    let runs = store.list_runs()?;
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0].repetitions, 2);
+    assert_eq!(runs[1].repetitions, 0);
+    assert_eq!(runs[1].ended_at, None);
+    assert_eq!(store.latest_run()?, Some(2));
+    assert_eq!(store.find_unfinished_run("h1")?, Some(2));
+    assert_eq!(store.find_unfinished_run("other")?, None);
+    Ok(())
+}
+
+#[test]
+fn committed_repetitions_are_listed_and_not_stored_twice() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut store = Store::open(dir.path().join("s.sqlite"))?;
+    let run = store.begin_run(&run_start("h"))?;
+    store.record_model(run, &model())?;
+    store.record_dataset(run, &dataset())?;
+    store.record_repetition(run, &repetition(0))?;
+    store.record_repetition(run, &repetition(2))?;
+    let keys = store.committed_repetitions(run)?;
+    let idx: Vec<u32> = keys.iter().map(|k| k.index).collect();
+    assert_eq!(idx, vec![0, 2]);
+    // The same repetition again violates the unique key, and the failed transaction leaves
+    // nothing behind (no orphan windows or inferences).
+    let err = store.record_repetition(run, &repetition(0)).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("repetition 1 of model `bow`"),
+        "{err:#}"
+    );
+    assert_eq!(
+        store.load_run(run)?.repetitions,
+        vec![repetition(0), repetition(2)]
+    );
+    Ok(())
+}
+
+#[test]
+fn a_changed_sample_or_model_is_refused() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut store = Store::open(dir.path().join("s.sqlite"))?;
+    let run = store.begin_run(&run_start("h"))?;
+    store.record_model(run, &model())?;
+    store.record_dataset(run, &dataset())?;
+    let mut other = dataset();
+    other.sample_ids.reverse();
+    let err = store.record_dataset(run, &other).unwrap_err();
+    assert!(err.to_string().contains("cannot be resumed"), "{err}");
+    let mut m = model();
+    m.parameters = Some(1);
+    assert!(store.record_model(run, &m).is_err());
+    // A repetition for a model never recorded is an error, not a silent insert.
+    let mut rep = repetition(0);
+    rep.model = "ghost".into();
+    let err = store.record_repetition(run, &rep).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("`ghost` was not recorded"),
+        "{err:#}"
+    );
+    Ok(())
+}
+
+#[test]
+fn a_file_that_is_not_a_store_is_a_clear_error() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("notes.txt");
+    std::fs::write(
+        &path,
+        "this is not a database, just some text that is long enough to read",
+    )?;
+    let err = Store::open(&path)
+        .err()
+        .expect("opening a text file must fail");
+    let msg = format!("{err:#}");
+    assert!(msg.contains("notes.txt"), "{msg}");
+    Ok(())
+}
