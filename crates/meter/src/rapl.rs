@@ -199,14 +199,15 @@ pub struct RaplSensor {
 impl RaplSensor {
     /// Open every zone under `<sysfs_root>/class/powercap` and take the first reading.
     pub fn open(sysfs_root: &Path, max_zone_watts: f64) -> Result<Self, RaplError> {
-        Self::open_with(sysfs_root, max_zone_watts, Arc::new(RealFiles))
+        Self::open_with(sysfs_root, max_zone_watts, Arc::new(RealFiles), Instant::now())
     }
 
-    /// As `open`, reading file contents through `files`.
+    /// As `open`, reading file contents through `files`, the first reading taken as at `now`.
     pub fn open_with(
         sysfs_root: &Path,
         max_zone_watts: f64,
         files: Arc<dyn FileSource>,
+        now: Instant,
     ) -> Result<Self, RaplError> {
         let infos = discover(sysfs_root, files.as_ref())?;
         let mut zones = Vec::new();
@@ -221,7 +222,7 @@ impl RaplSensor {
                 component,
                 path,
                 last_uj,
-                last_ok: Instant::now(),
+                last_ok: now,
                 energy_j: 0.0,
                 last_power_w: None,
             });
