@@ -4,5 +4,7 @@
 
 pub mod backend;
 pub mod backends;
+pub mod datasets;
+pub mod metrics;
 pub mod sink;
 pub mod stats;
