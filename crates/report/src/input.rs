@@ -35,6 +35,9 @@ pub struct Series {
     pub intensity_g_per_kwh: Option<f64>,
     #[serde(default)]
     pub intensity_source: Option<String>,
+    /// Facility overhead applied to energy before emissions (1.0 when unknown).
+    #[serde(default = "one")]
+    pub pue: f64,
     /// The task's headline metric (e.g. "accuracy"), a key of each repetition's `metrics`.
     #[serde(default)]
     pub primary_metric: Option<String>,
@@ -42,6 +45,10 @@ pub struct Series {
     #[serde(default)]
     pub generative: bool,
     pub repetitions: Vec<Repetition>,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// One measured repetition: `inferences` inferences in one inference window.

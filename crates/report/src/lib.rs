@@ -5,3 +5,4 @@ pub mod input;
 pub mod pareto;
 pub mod rating;
 pub mod stats;
+pub mod analysis;

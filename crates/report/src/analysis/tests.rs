@@ -1,0 +1,106 @@
+use super::*;
+use crate::input::{ComponentEnergy, Repetition};
+
+fn rep(index: u32, inferences: u64, cpu_j: f64, ram_j: f64, duration_s: f64, acc: f64) -> Repetition {
+    Repetition {
+        index,
+        inferences,
+        duration_s,
+        components: vec![
+            ComponentEnergy {
+                component: "cpu".into(),
+                method: "measured:rapl".into(),
+                joules: cpu_j,
+                idle_joules: Some(cpu_j / 4.0),
+            },
+            ComponentEnergy {
+                component: "ram".into(),
+                method: "estimated:ram".into(),
+                joules: ram_j,
+                idle_joules: Some(0.0),
+            },
+        ],
+        metrics: [("accuracy".to_string(), acc)].into(),
+        output_tokens: None,
+        emissions_g: None,
+        latency_p50_ms: Some(2.0),
+        latency_p95_ms: Some(4.0),
+    }
+}
+
+fn series(model: &str, reps: Vec<Repetition>) -> Series {
+    Series {
+        suite: Some("s".into()),
+        run_id: Some("1".into()),
+        task: "text-classification".into(),
+        model: model.into(),
+        dataset: "rt".into(),
+        parameters: Some(1000),
+        gpus: 0,
+        intensity_g_per_kwh: Some(500.0),
+        intensity_source: None,
+        pue: 1.0,
+        primary_metric: Some("accuracy".into()),
+        generative: false,
+        repetitions: reps,
+    }
+}
+
+#[test]
+fn series_figures_by_hand() {
+    // 500 inferences per repetition; totals 3600 J and 7200 J -> 1 Wh and 2 Wh per 500
+    // -> 2 and 4 Wh per 1,000: mean 3, SD sqrt(2), CI half-width t(0.975, 1) * sqrt(2)/sqrt(2).
+    let s = series("m", vec![rep(0, 500, 2700.0, 900.0, 10.0, 0.8), rep(1, 500, 5400.0, 1800.0, 20.0, 0.9)]);
+    let a = analyse(&ReportInput { source: "t".into(), series: vec![s] });
+    let m = &a.series[0];
+    assert!((m.wh_per_1000.mean - 3.0).abs() < 1e-12);
+    assert!((m.wh_per_1000.sd.unwrap() - 2f64.sqrt()).abs() < 1e-12);
+    assert!((m.wh_per_1000.ci95_half.unwrap() - 12.7062).abs() < 1e-3);
+    // Above idle: cpu loses a quarter: (2700*0.75 + 900)/3600*2 = 1.625, and 3.25 -> mean 2.4375.
+    assert!((m.wh_per_1000_above_idle.as_ref().unwrap().mean - 2.4375).abs() < 1e-12);
+    // g per 1,000: 3 Wh = 0.003 kWh x 500 g/kWh = 1.5 g.
+    assert!((m.g_co2e_per_1000.as_ref().unwrap().mean - 1.5).abs() < 1e-12);
+    assert!(m.estimated);
+    assert_eq!(m.methods, vec!["cpu=measured:rapl", "ram=estimated:ram"]);
+    assert_eq!(m.rating.as_deref(), Some("A"));
+    assert!((m.metric.as_ref().unwrap().mean - 0.85).abs() < 1e-12);
+    assert_eq!(m.latency_p50_ms, Some(2.0));
+    // Totals: 10,800 J = 0.003 kWh, 1.5 g (0.003 kWh x 500).
+    assert!((a.totals.kwh - 0.003).abs() < 1e-15);
+    assert!((a.totals.g_co2e.unwrap() - 1.5).abs() < 1e-12);
+    assert_eq!(a.totals.inferences, 1000);
+    // Energy vs duration: (10 s, 1 Wh), (20 s, 2 Wh): slope 0.1 Wh/s, intercept 0.
+    let f = a.duration_fits[0].fit.as_ref().unwrap();
+    assert!((f.slope - 0.1).abs() < 1e-12 && f.intercept.abs() < 1e-12);
+}
+
+#[test]
+fn task_headline_front_and_skips() {
+    let a = series("a", vec![rep(0, 1000, 3600.0, 0.0, 1.0, 0.7)]); // 1 Wh, acc 0.7
+    let b = series("b", vec![rep(0, 1000, 3.0 * 3600.0, 0.0, 1.0, 0.9)]); // 3 Wh, acc 0.9
+    let c = series("c", vec![rep(0, 1000, 5.0 * 3600.0, 0.0, 1.0, 0.8)]); // 5 Wh, dominated by b
+    let empty = series("d", vec![]);
+    let zero = series("e", vec![rep(0, 0, 1.0, 0.0, 1.0, 0.5)]);
+    let an = analyse(&ReportInput { source: "t".into(), series: vec![a, b, c, empty, zero] });
+    assert_eq!(an.skipped.len(), 2);
+    assert!(an.skipped[0].contains("no repetitions") && an.skipped[1].contains("0 inferences"));
+    let t = &an.tasks[0];
+    // kWh per 1,000: 0.001, 0.003, 0.005 -> mean 0.003, SD 0.002.
+    assert_eq!((t.series, t.models), (3, 3));
+    assert!((t.kwh_per_1000.mean - 0.003).abs() < 1e-15);
+    assert!((t.kwh_per_1000.sd.unwrap() - 0.002).abs() < 1e-15);
+    assert_eq!(an.fronts.len(), 1);
+    let names: Vec<&str> = an.fronts[0].members.iter().map(|&i| an.series[i].model.as_str()).collect();
+    assert_eq!(names, vec!["a", "b"]);
+    // One repetition per series: no SD; all durations equal: the fit is undefined, said so.
+    assert!(an.series[0].wh_per_1000.sd.is_none());
+    assert_eq!(an.duration_fits[0].fit, Err(FitUndefined::VerticalLine));
+}
+
+#[test]
+fn recorded_emissions_win_over_intensity() {
+    let mut r = rep(0, 1000, 3600.0, 0.0, 1.0, 0.7);
+    r.emissions_g = Some(0.25);
+    let an = analyse(&ReportInput { source: "t".into(), series: vec![series("a", vec![r])] });
+    assert_eq!(an.series[0].g_co2e_per_1000.as_ref().unwrap().mean, 0.25);
+}
