@@ -126,7 +126,11 @@ mod tests {
         assert_eq!(Component::Ram.class(), ComponentClass::Ram);
         assert_eq!(Component::Psys.class(), ComponentClass::Platform);
         assert_eq!(
-            Component::Gpu { index: 0, name: "A100".into() }.to_string(),
+            Component::Gpu {
+                index: 0,
+                name: "A100".into()
+            }
+            .to_string(),
             "gpu0 (A100)"
         );
     }

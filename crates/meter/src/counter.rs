@@ -66,10 +66,19 @@ mod tests {
         // A decrease with no known range cannot be interpreted.
         assert!(matches!(step(900, 50, None, 1e9), CounterStep::Anomaly(_)));
         // A wrap implying more than the plausible maximum is a reset.
-        assert!(matches!(step(900, 50, Some(1_000_000), 1000.0), CounterStep::Anomaly(_)));
+        assert!(matches!(
+            step(900, 50, Some(1_000_000), 1000.0),
+            CounterStep::Anomaly(_)
+        ));
         // An increase beyond the plausible maximum.
-        assert!(matches!(step(0, 5000, Some(1_000_000), 1000.0), CounterStep::Anomaly(_)));
+        assert!(matches!(
+            step(0, 5000, Some(1_000_000), 1000.0),
+            CounterStep::Anomaly(_)
+        ));
         // Values outside the declared range.
-        assert!(matches!(step(2000, 5, Some(1000), 1e9), CounterStep::Anomaly(_)));
+        assert!(matches!(
+            step(2000, 5, Some(1000), 1e9),
+            CounterStep::Anomaly(_)
+        ));
     }
 }

@@ -6,8 +6,8 @@ use crate::estimate::{CpuPowerModel, RamPowerModel};
 use crate::gpu::{nvml::NvmlBackend, visible_to_workload, GpuBackend, GpuInfo, Visibility};
 use crate::procfs;
 use crate::rapl;
-use crate::sensor::RealFiles;
 use crate::report::SensorInfo;
+use crate::sensor::RealFiles;
 use crate::setup;
 use serde::Serialize;
 
@@ -61,9 +61,11 @@ pub struct Detection {
 
 /// Probe everything (with the real NVML).
 pub fn detect(config: &MeterConfig) -> Detection {
-    detect_with(config, NvmlBackend::init().map(|b| Box::new(b) as Box<dyn GpuBackend>), || {
-        NvmlBackend::init().map(|b| Box::new(b) as Box<dyn GpuBackend>)
-    })
+    detect_with(
+        config,
+        NvmlBackend::init().map(|b| Box::new(b) as Box<dyn GpuBackend>),
+        || NvmlBackend::init().map(|b| Box::new(b) as Box<dyn GpuBackend>),
+    )
 }
 
 /// Probe with a given GPU backend; `again` makes a second one for the sensor plan.

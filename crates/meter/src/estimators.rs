@@ -27,6 +27,7 @@ impl CpuLoadSensor {
         procfs_root: PathBuf,
         model: CpuPowerModel,
         sockets: u32,
+        now: Instant,
     ) -> Result<Self, procfs::ProcError> {
         let last_times = procfs::read_cpu_times(&procfs_root)?;
         let sockets = sockets.max(1);
@@ -35,7 +36,7 @@ impl CpuLoadSensor {
             model,
             sockets,
             last_times,
-            last_poll: Instant::now(),
+            last_poll: now,
             energy_j: 0.0,
             last_load: 0.0,
         })
@@ -73,9 +74,10 @@ impl Sensor for CpuLoadSensor {
                     self.last_times = times;
                 }
             }
-            Err(e) => poll
-                .warnings
-                .push(format!("{e}; the previous load {:.2} is held", self.last_load)),
+            Err(e) => poll.warnings.push(format!(
+                "{e}; the previous load {:.2} is held",
+                self.last_load
+            )),
         }
         self.energy_j += self.model.watts(self.last_load) * dt;
         poll.readings.push(Reading {
@@ -100,11 +102,11 @@ pub struct TdpSensor {
 }
 
 impl TdpSensor {
-    pub fn new(model: CpuPowerModel, sockets: u32) -> Self {
+    pub fn new(model: CpuPowerModel, sockets: u32, now: Instant) -> Self {
         Self {
             model,
             sockets: sockets.max(1),
-            last_poll: Instant::now(),
+            last_poll: now,
             energy_j: 0.0,
         }
     }
@@ -147,10 +149,10 @@ pub struct RamSensor {
 }
 
 impl RamSensor {
-    pub fn new(model: RamPowerModel) -> Self {
+    pub fn new(model: RamPowerModel, now: Instant) -> Self {
         Self {
             model,
-            last_poll: Instant::now(),
+            last_poll: now,
             energy_j: 0.0,
         }
     }

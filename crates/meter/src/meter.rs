@@ -124,10 +124,8 @@ impl State {
                     readings.push(p.readings);
                 }
                 Err(e) => {
-                    self.events.push((
-                        t_s,
-                        format!("{}: {e}; previous readings kept", s.name()),
-                    ));
+                    self.events
+                        .push((t_s, format!("{}: {e}; previous readings kept", s.name())));
                     readings.push(self.last.readings.get(i).cloned().unwrap_or_default());
                 }
             }
@@ -151,7 +149,11 @@ impl State {
                     })
                 })
                 .collect();
-            let total_w = components.iter().filter(|c| c.counted).map(|c| c.watts).sum();
+            let total_w = components
+                .iter()
+                .filter(|c| c.counted)
+                .map(|c| c.watts)
+                .sum();
             self.samples.push(Sample {
                 t_s,
                 dt_s: dt,
@@ -315,7 +317,9 @@ impl Meter {
         warnings: Vec<String>,
     ) -> Result<Meter, MeterError> {
         if config.interval.is_zero() {
-            return Err(MeterError::Config("the sampling interval must be > 0".into()));
+            return Err(MeterError::Config(
+                "the sampling interval must be > 0".into(),
+            ));
         }
         if !(config.idle_seconds >= 0.0 && config.idle_seconds.is_finite()) {
             return Err(MeterError::Config(format!(
@@ -403,7 +407,11 @@ impl Meter {
                 a.find(r).map(|before| ComponentPower {
                     component: r.component.clone(),
                     method: r.method,
-                    watts: if dt > 0.0 { (r.energy_j - before) / dt } else { 0.0 },
+                    watts: if dt > 0.0 {
+                        (r.energy_j - before) / dt
+                    } else {
+                        0.0
+                    },
                     counted: r.counted,
                 })
             })

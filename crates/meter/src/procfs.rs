@@ -58,7 +58,10 @@ pub fn parse_stat(text: &str, path: &Path) -> Result<CpuTimes, ProcError> {
     for (i, field) in line.split_whitespace().skip(1).enumerate() {
         let n = field.parse::<u64>().map_err(|_| ProcError::Parse {
             path: path.to_path_buf(),
-            what: format!("field {} of the `cpu` line is not a number: {field:?}", i + 1),
+            what: format!(
+                "field {} of the `cpu` line is not a number: {field:?}",
+                i + 1
+            ),
         })?;
         v.push(n);
     }
@@ -126,7 +129,9 @@ pub fn parse_pid_stat(text: &str, path: &Path) -> Result<PidStat, ProcError> {
         path: path.to_path_buf(),
         what: what.to_string(),
     };
-    let close = text.rfind(')').ok_or_else(|| bad("no `)` after the command name"))?;
+    let close = text
+        .rfind(')')
+        .ok_or_else(|| bad("no `)` after the command name"))?;
     let fields: Vec<&str> = text[close + 1..].split_whitespace().collect();
     // fields[0] is field 3 (state), so field n is fields[n - 3].
     let num = |n: usize| -> Result<u64, ProcError> {
@@ -155,7 +160,10 @@ fn children_from_task_files(procfs: &Path, pid: u32) -> Option<Vec<u32>> {
     for entry in entries.flatten() {
         if let Ok(text) = fs::read_to_string(entry.path().join("children")) {
             found_any = true;
-            kids.extend(text.split_whitespace().filter_map(|s| s.parse::<u32>().ok()));
+            kids.extend(
+                text.split_whitespace()
+                    .filter_map(|s| s.parse::<u32>().ok()),
+            );
         }
     }
     found_any.then_some(kids)
@@ -168,7 +176,11 @@ fn parent_map(procfs: &Path) -> HashMap<u32, Vec<u32>> {
         return kids;
     };
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
             continue;
         };
         if let Ok(st) = read_pid_stat(procfs, pid) {
@@ -228,7 +240,13 @@ mod tests {
         let t = parse_stat(text, Path::new("stat")).unwrap();
         // busy = user 100 + nice 5 + system 50 + irq 3 + softirq 2 = 160
         // total = 160 + idle 1000 + iowait 20 + steal 7 = 1187
-        assert_eq!(t, CpuTimes { busy: 160, total: 1187 });
+        assert_eq!(
+            t,
+            CpuTimes {
+                busy: 160,
+                total: 1187
+            }
+        );
     }
 
     #[test]
@@ -249,7 +267,11 @@ mod tests {
     #[test]
     fn meminfo_total() {
         let dir = tempfile::tempdir().unwrap();
-        fs::write(dir.path().join("meminfo"), "MemTotal:       16384 kB\nMemFree: 1 kB\n").unwrap();
+        fs::write(
+            dir.path().join("meminfo"),
+            "MemTotal:       16384 kB\nMemFree: 1 kB\n",
+        )
+        .unwrap();
         assert_eq!(mem_total_bytes(dir.path()).unwrap(), 16384 * 1024);
     }
 }

@@ -134,7 +134,11 @@ pub fn discover(sysfs_root: &Path, files: &dyn FileSource) -> Result<Vec<ZoneInf
         let (component, counted, note) = if let Some(idx) = name.strip_prefix("package-") {
             let index = idx.parse::<u32>().unwrap_or(nums[0]);
             if packages_seen.contains(&name) {
-                (None, false, Some(format!("duplicate of an earlier {name} zone: skipped")))
+                (
+                    None,
+                    false,
+                    Some(format!("duplicate of an earlier {name} zone: skipped")),
+                )
             } else {
                 packages_seen.push(name.clone());
                 (Some(Component::CpuPackage { index }), true, None)
@@ -146,7 +150,11 @@ pub fn discover(sysfs_root: &Path, files: &dyn FileSource) -> Result<Vec<ZoneInf
         } else if name == "psys" && top {
             (Some(Component::Psys), true, None)
         } else {
-            (None, false, Some(format!("{name}: contained in its package, not read")))
+            (
+                None,
+                false,
+                Some(format!("{name}: contained in its package, not read")),
+            )
         };
         zones.push(ZoneInfo {
             id: id.clone(),
@@ -199,7 +207,12 @@ pub struct RaplSensor {
 impl RaplSensor {
     /// Open every zone under `<sysfs_root>/class/powercap` and take the first reading.
     pub fn open(sysfs_root: &Path, max_zone_watts: f64) -> Result<Self, RaplError> {
-        Self::open_with(sysfs_root, max_zone_watts, Arc::new(RealFiles), Instant::now())
+        Self::open_with(
+            sysfs_root,
+            max_zone_watts,
+            Arc::new(RealFiles),
+            Instant::now(),
+        )
     }
 
     /// As `open`, reading file contents through `files`, the first reading taken as at `now`.

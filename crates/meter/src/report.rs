@@ -90,7 +90,11 @@ pub struct WindowReport {
 impl WindowReport {
     /// Total energy billed to the workload: counted components only.
     pub fn total_j(&self) -> f64 {
-        self.components.iter().filter(|c| c.counted).map(|c| c.billed_j()).sum()
+        self.components
+            .iter()
+            .filter(|c| c.counted)
+            .map(|c| c.billed_j())
+            .sum()
     }
 
     /// Counted energy of one class (CPU, GPU, RAM).

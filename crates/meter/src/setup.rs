@@ -9,6 +9,7 @@ use crate::gpu::{nvml::NvmlBackend, GpuBackend, GpuSensor};
 use crate::procfs;
 use crate::rapl::{RaplError, RaplSensor};
 use crate::sensor::Sensor;
+use std::time::Instant;
 
 /// The sensors found for a configuration.
 pub struct Found {
@@ -55,7 +56,9 @@ pub fn build_sensors_with(
         Err(e @ (RaplError::NoPowercap(_) | RaplError::NoZones(_))) => {
             warnings.push(format!("RAPL: {e}; CPU energy is estimated"));
         }
-        Err(e) => warnings.push(format!("RAPL unusable: {e}; CPU energy is estimated instead")),
+        Err(e) => warnings.push(format!(
+            "RAPL unusable: {e}; CPU energy is estimated instead"
+        )),
     }
 
     if !cpu_measured {
@@ -75,18 +78,26 @@ pub fn build_sensors_with(
         let sockets = topo.sockets;
         let (model, warn) = CpuPowerModel::for_machine(&brand, &topo, config.cpu_tdp);
         warnings.extend(warn);
-        match CpuLoadSensor::open(config.procfs_root.clone(), model.clone(), sockets) {
+        match CpuLoadSensor::open(
+            config.procfs_root.clone(),
+            model.clone(),
+            sockets,
+            Instant::now(),
+        ) {
             Ok(s) => sensors.push(Box::new(s)),
             Err(e) => {
                 warnings.push(format!("{e}; CPU assumed at full TDP (estimated:tdp)"));
-                sensors.push(Box::new(TdpSensor::new(model, sockets)));
+                sensors.push(Box::new(TdpSensor::new(model, sockets, Instant::now())));
             }
         }
     }
 
     if !ram_measured {
         match procfs::mem_total_bytes(&config.procfs_root) {
-            Ok(bytes) => sensors.push(Box::new(RamSensor::new(RamPowerModel::for_machine(bytes)))),
+            Ok(bytes) => sensors.push(Box::new(RamSensor::new(
+                RamPowerModel::for_machine(bytes),
+                Instant::now(),
+            ))),
             Err(e) => warnings.push(format!("{e}; RAM energy not counted")),
         }
     }
@@ -102,20 +113,18 @@ pub fn build_sensors_with(
             backend,
             config.cuda_visible_devices.as_deref(),
             &config.gpus,
+            Instant::now(),
         ) {
             Ok(s) if s.gpu_count() > 0 => sensors.push(Box::new(s)),
-            Ok(_) => {
-                if gpus_expected {
-                    warnings.push("NVML found no GPU: GPU energy not counted".into());
-                }
+            Ok(_) if gpus_expected => {
+                warnings.push("NVML found no GPU: GPU energy not counted".into());
             }
+            Ok(_) => {}
             Err(e) => warnings.push(format!("NVML: {e}; GPU energy not counted")),
         },
-        Some(Err(e)) => {
-            if gpus_expected {
-                warnings.push(format!("{e}; GPU energy not counted"));
-            }
-        }
+        // No driver on a machine where no GPU was asked for is normal, not a warning.
+        Some(Err(e)) if gpus_expected => warnings.push(format!("{e}; GPU energy not counted")),
+        Some(Err(_)) => {}
     }
     Found { sensors, warnings }
 }

@@ -66,7 +66,11 @@ fn steady_counters() {
     assert_close(energy(&p, &DRAM), 5.0, "dram");
     assert_close(energy(&p, &Component::Psys), 100.0, "psys");
     assert!(p.readings.iter().all(|r| r.method == Method::Rapl));
-    assert_eq!(p.readings.len(), 3, "core and the mmio duplicate are not read");
+    assert_eq!(
+        p.readings.len(),
+        3,
+        "core and the mmio duplicate are not read"
+    );
     // A second interval adds: package 51 000 000 -> 81 000 000: +30 J.
     set_uj(&sys, "intel-rapl:0", 81_000_000);
     let p = s.poll(t0 + Duration::from_secs(2)).unwrap();
@@ -103,7 +107,11 @@ fn reset_is_reported_and_bridged() {
     let p = s.poll(t0 + Duration::from_secs(2)).unwrap();
     assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
     assert!(p.warnings[0].contains("reset"), "{}", p.warnings[0]);
-    assert!(p.warnings[0].contains("intel-rapl:0/energy_uj"), "{}", p.warnings[0]);
+    assert!(
+        p.warnings[0].contains("intel-rapl:0/energy_uj"),
+        "{}",
+        p.warnings[0]
+    );
     assert_close(energy(&p, &PKG), 60.0, "bridged");
     // Counting resumes from the new value: 1 000 -> 20 001 000 uJ = 20 J; 80 J in all.
     set_uj(&sys, "intel-rapl:0", 20_001_000);
@@ -122,7 +130,11 @@ fn impossible_jump_is_not_a_spike() {
     set_uj(&sys, "intel-rapl:0", 20_001_000_000);
     let p = s.poll(t0 + Duration::from_secs(1)).unwrap();
     assert_eq!(p.warnings.len(), 1);
-    assert!(p.warnings[0].contains("could not be bridged"), "{}", p.warnings[0]);
+    assert!(
+        p.warnings[0].contains("could not be bridged"),
+        "{}",
+        p.warnings[0]
+    );
     assert_close(energy(&p, &PKG), 0.0, "no spike");
 }
 
@@ -131,7 +143,11 @@ fn missing_max_energy_range() {
     let (_g, sys) = temp_tree("powercap/no-max-range");
     let zones = discover(&sys, &RealFiles).unwrap();
     assert_eq!(zones[0].max_range_uj, None);
-    assert!(zones[0].note.as_deref().unwrap_or("").contains("max_energy_range_uj"));
+    assert!(zones[0]
+        .note
+        .as_deref()
+        .unwrap_or("")
+        .contains("max_energy_range_uj"));
     let t0 = Instant::now();
     let mut s = open(&sys, t0);
     // Increases are read normally: 1 000 000 -> 11 000 000 uJ = 10 J (10 W).
@@ -162,9 +178,17 @@ fn garbage_appearing_later_is_a_warning_then_recovers() {
     let (_g, sys) = temp_tree("powercap/desktop");
     let t0 = Instant::now();
     let mut s = open(&sys, t0);
-    std::fs::write(sys.join("class/powercap/intel-rapl:0/energy_uj"), "garbage\n").unwrap();
+    std::fs::write(
+        sys.join("class/powercap/intel-rapl:0/energy_uj"),
+        "garbage\n",
+    )
+    .unwrap();
     let p = s.poll(t0 + Duration::from_secs(1)).unwrap();
-    assert!(p.warnings[0].contains("intel-rapl:0/energy_uj"), "{:?}", p.warnings);
+    assert!(
+        p.warnings[0].contains("intel-rapl:0/energy_uj"),
+        "{:?}",
+        p.warnings
+    );
     assert_close(energy(&p, &PKG), 0.0, "nothing yet");
     // The next good read covers both seconds: 1 000 000 -> 41 000 000 uJ = 40 J.
     set_uj(&sys, "intel-rapl:0", 41_000_000);
@@ -217,6 +241,8 @@ fn no_powercap_or_no_zones() {
     let dir = tempfile::tempdir().unwrap();
     let e = RaplSensor::open(dir.path(), 10_000.0).err().unwrap();
     assert!(matches!(e, RaplError::NoPowercap(_)), "{e}");
-    let e = RaplSensor::open(&testdata("powercap/empty"), 10_000.0).err().unwrap();
+    let e = RaplSensor::open(&testdata("powercap/empty"), 10_000.0)
+        .err()
+        .unwrap();
     assert!(matches!(e, RaplError::NoZones(_)), "{e}");
 }

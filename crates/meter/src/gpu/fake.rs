@@ -33,7 +33,9 @@ impl FakeBackend {
 
     fn with<T>(&self, index: u32, f: impl FnOnce(&FakeGpu) -> T) -> Result<T, String> {
         let g = self.gpus.lock().unwrap_or_else(|p| p.into_inner());
-        g.get(index as usize).map(f).ok_or_else(|| format!("no GPU {index}"))
+        g.get(index as usize)
+            .map(f)
+            .ok_or_else(|| format!("no GPU {index}"))
     }
 }
 

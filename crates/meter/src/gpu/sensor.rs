@@ -35,11 +35,13 @@ pub struct GpuSensor {
 }
 
 impl GpuSensor {
-    /// Enumerate the GPUs, decide which ones the workload may use, take the first readings.
+    /// Enumerate the GPUs, decide which ones the workload may use, take the first readings
+    /// (as at `now`).
     pub fn open(
         backend: Box<dyn GpuBackend>,
         cuda_visible_devices: Option<&str>,
         selection: &GpuSelection,
+        now: Instant,
     ) -> Result<Self, String> {
         let n = backend.device_count()?;
         let infos: Vec<GpuInfo> = (0..n).map(|i| backend.info(i)).collect::<Result<_, _>>()?;
@@ -71,7 +73,7 @@ impl GpuSensor {
         Ok(Self {
             backend,
             gpus,
-            last_poll: Instant::now(),
+            last_poll: now,
         })
     }
 
@@ -95,7 +97,11 @@ impl Sensor for GpuSensor {
                 } else {
                     "power samples"
                 };
-                let apart = g.note.as_deref().map(|n| format!(", apart: {n}")).unwrap_or_default();
+                let apart = g
+                    .note
+                    .as_deref()
+                    .map(|n| format!(", apart: {n}"))
+                    .unwrap_or_default();
                 format!("gpu{} {} ({how}{apart})", g.info.index, g.info.name)
             })
             .collect();

@@ -31,7 +31,12 @@ pub fn visible_to_workload(
                 let want = entry.strip_prefix("GPU-").unwrap_or(entry);
                 let matches: Vec<&GpuInfo> = all
                     .iter()
-                    .filter(|g| g.uuid.strip_prefix("GPU-").unwrap_or(&g.uuid).starts_with(want))
+                    .filter(|g| {
+                        g.uuid
+                            .strip_prefix("GPU-")
+                            .unwrap_or(&g.uuid)
+                            .starts_with(want)
+                    })
                     .collect();
                 if matches.len() != 1 {
                     break;
@@ -50,7 +55,9 @@ pub fn visible_to_workload(
     match selection {
         GpuSelection::All => Visibility::Counted,
         GpuSelection::Indices(list) if list.contains(&gpu.index) => Visibility::Counted,
-        GpuSelection::Indices(list) => Visibility::Apart(format!("not selected by --gpus {list:?}")),
+        GpuSelection::Indices(list) => {
+            Visibility::Apart(format!("not selected by --gpus {list:?}"))
+        }
         GpuSelection::None => Visibility::Apart("GPUs disabled".into()),
     }
 }
@@ -86,9 +93,15 @@ mod tests {
         // The list stops at the first invalid entry.
         assert_eq!(counted(Some("1,7,3"), &GpuSelection::All), vec![1]);
         // UUIDs, full or a unique prefix, with or without "GPU-".
-        assert_eq!(counted(Some("GPU-33aa-bbbb,11"), &GpuSelection::All), vec![1, 3]);
+        assert_eq!(
+            counted(Some("GPU-33aa-bbbb,11"), &GpuSelection::All),
+            vec![1, 3]
+        );
         // --gpus intersects.
-        assert_eq!(counted(Some("0,1"), &GpuSelection::Indices(vec![1, 2])), vec![1]);
+        assert_eq!(
+            counted(Some("0,1"), &GpuSelection::Indices(vec![1, 2])),
+            vec![1]
+        );
         assert_eq!(counted(None, &GpuSelection::Indices(vec![3])), vec![3]);
     }
 }

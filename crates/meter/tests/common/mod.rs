@@ -7,7 +7,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 pub fn testdata(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata")
+        .join(rel)
 }
 
 pub fn copy_tree(src: &Path, dst: &Path) {

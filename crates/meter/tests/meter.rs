@@ -1,0 +1,247 @@
+//! The meter end to end on fake trees: windows read counters at their edges, nest, carry
+//! methods; GPUs outside CUDA_VISIBLE_DEVICES stay apart; baseline; process scope.
+
+mod common;
+
+use common::{assert_close, set_uj, temp_tree};
+use powerhungry_meter::estimate::cpu::IDLE_FRACTION;
+use powerhungry_meter::gpu::fake::{FakeBackend, FakeGpu};
+use powerhungry_meter::gpu::{GpuBackend, GpuInfo};
+use powerhungry_meter::setup::build_sensors_with;
+use powerhungry_meter::{
+    Component, ComponentClass, GpuSelection, Meter, MeterConfig, Method, Scope, WindowReport,
+};
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+fn config(sys: &Path, proc_root: &Path) -> MeterConfig {
+    MeterConfig {
+        interval: Duration::from_millis(5),
+        sysfs_root: sys.to_path_buf(),
+        procfs_root: proc_root.to_path_buf(),
+        gpus: GpuSelection::None,
+        cuda_visible_devices: None,
+        cpu_tdp: Some(100.0),
+        ..MeterConfig::default()
+    }
+}
+
+fn energy(w: &WindowReport, c: &Component) -> f64 {
+    w.components
+        .iter()
+        .find(|e| &e.component == c)
+        .unwrap()
+        .energy_j
+}
+
+const PKG: Component = Component::CpuPackage { index: 0 };
+const DRAM: Component = Component::Dram { index: 0 };
+
+#[test]
+fn nested_windows_read_counters_at_their_edges() {
+    let (_g, sys) = temp_tree("powercap/desktop");
+    let (_p, proc_root) = temp_tree("procfs/basic");
+    let meter = Meter::start(config(&sys, &proc_root)).unwrap();
+    // package starts at 1 000 000 uJ, dram at 200 000 uJ.
+    let outer = meter.open_window("outer");
+    set_uj(&sys, "intel-rapl:0", 2_000_000); // +1 J
+    set_uj(&sys, "intel-rapl:0:1", 700_000); // dram +0.5 J
+    let inner = meter.open_window("inner");
+    set_uj(&sys, "intel-rapl:0", 4_000_000); // +2 J
+    let w_inner = meter.close_window(inner).unwrap();
+    set_uj(&sys, "intel-rapl:0", 7_000_000); // +3 J
+    set_uj(&sys, "intel-rapl:1", 9_000_000); // psys +6 J, apart
+    let w_outer = meter.close_window(outer).unwrap();
+
+    assert_eq!(w_inner.name, "inner");
+    assert_close(energy(&w_inner, &PKG), 2.0, "inner package");
+    assert_close(energy(&w_inner, &DRAM), 0.0, "inner dram");
+    // Outer: package 1 + 2 + 3 = 6 J, dram 0.5 J; psys 6 J reported but not counted.
+    assert_close(energy(&w_outer, &PKG), 6.0, "outer package");
+    assert_close(energy(&w_outer, &DRAM), 0.5, "outer dram");
+    assert_close(energy(&w_outer, &Component::Psys), 6.0, "psys");
+    assert_close(w_outer.total_j(), 6.5, "total without psys");
+    assert_close(w_outer.class_j(ComponentClass::Ram), 0.5, "ram class");
+    assert_eq!(w_outer.methods_label(), "measured:rapl");
+    assert!(w_outer.duration_s >= w_inner.duration_s);
+    assert!(w_outer.above_idle_j().is_none(), "no baseline");
+    // With RAPL package and DRAM there is no estimate at all.
+    assert!(w_outer.components.iter().all(|c| c.method == Method::Rapl));
+
+    // Closing twice is an error, not a panic.
+    assert!(meter.close_window(inner).is_err());
+
+    let report = meter.finish().unwrap();
+    assert_eq!(report.windows.len(), 2);
+    // The whole run covers both windows: 6 J package, 0.5 J dram.
+    assert_close(energy(&report.total, &PKG), 6.0, "total window");
+    // Samples add up to the window's energy (each sample is energy/dt over its interval).
+    let from_samples: f64 = report
+        .total
+        .samples
+        .iter()
+        .flat_map(|s| {
+            s.components
+                .iter()
+                .filter(|c| c.component == PKG)
+                .map(move |c| c.watts * s.dt_s)
+        })
+        .sum();
+    assert_close(from_samples, 6.0, "samples integrate to the window");
+    let json = serde_json::to_string(&report).unwrap();
+    assert!(json.contains("\"measured:rapl\""));
+}
+
+#[test]
+fn idle_baseline_gives_energy_above_idle() {
+    let (_g, sys) = temp_tree("powercap/desktop");
+    let (_p, proc_root) = temp_tree("procfs/basic");
+    let meter = Meter::start(config(&sys, &proc_root)).unwrap();
+    let writer = {
+        let sys = sys.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(100));
+            set_uj(&sys, "intel-rapl:0", 3_000_000); // +2 J during the idle measurement
+        })
+    };
+    let base = meter.measure_idle(Duration::from_millis(300));
+    writer.join().unwrap();
+    let pkg_idle = base.components.iter().find(|c| c.component == PKG).unwrap();
+    // 2 J over the baseline's duration.
+    assert_close(pkg_idle.watts * base.duration_s, 2.0, "idle energy");
+
+    let w = meter.open_window("work");
+    set_uj(&sys, "intel-rapl:0", 13_000_000); // +10 J
+    let r = meter.close_window(w).unwrap();
+    let c = r.components.iter().find(|c| c.component == PKG).unwrap();
+    assert_close(c.energy_j, 10.0, "work");
+    let expected = 10.0 - pkg_idle.watts * r.duration_s;
+    assert_close(c.above_idle_j.unwrap(), expected, "above idle");
+    assert!(r.above_idle_j().is_some());
+}
+
+fn fake_gpu(index: u32) -> FakeGpu {
+    FakeGpu {
+        info: GpuInfo {
+            index,
+            name: "Fake H100".into(),
+            uuid: format!("GPU-{index}abc"),
+        },
+        energy_mj: Some(0),
+        power_mw: 1_000,
+    }
+}
+
+#[test]
+fn gpus_outside_cuda_visible_devices_are_not_summed() {
+    let (_g, sys) = temp_tree("powercap/desktop");
+    let (_p, proc_root) = temp_tree("procfs/basic");
+    let mut cfg = config(&sys, &proc_root);
+    cfg.gpus = GpuSelection::All;
+    cfg.cuda_visible_devices = Some("0".into());
+    let fake = FakeBackend::new(vec![fake_gpu(0), fake_gpu(1)]);
+    let backend: Box<dyn GpuBackend> = Box::new(fake.clone());
+    let found = build_sensors_with(&cfg, Some(Ok(backend)));
+    let meter = Meter::start_with_sensors(cfg, found.sensors, found.warnings).unwrap();
+    let w = meter.open_window("w");
+    fake.set(0, Some(100_000), 1_000); // gpu0 +100 J
+    fake.set(1, Some(50_000), 1_000); // gpu1 +50 J, not visible
+    set_uj(&sys, "intel-rapl:0", 2_000_000); // +1 J
+    let r = meter.close_window(w).unwrap();
+    let gpu = |i: u32| {
+        r.components
+            .iter()
+            .find(|c| matches!(c.component, Component::Gpu { index, .. } if index == i))
+            .unwrap()
+    };
+    assert!(gpu(0).counted);
+    assert_eq!(gpu(0).method, Method::NvmlEnergy);
+    assert_close(gpu(0).energy_j, 100.0, "gpu0");
+    assert!(!gpu(1).counted);
+    assert_close(gpu(1).energy_j, 50.0, "gpu1 apart");
+    // 100 J gpu0 + 1 J package + 0 J dram; gpu1 not added.
+    assert_close(r.total_j(), 101.0, "total");
+    assert_close(r.class_j(ComponentClass::Gpu), 100.0, "gpu class");
+    assert_eq!(r.methods_label(), "measured:rapl+measured:nvml-energy");
+}
+
+#[test]
+fn falls_back_to_estimates_with_warnings() {
+    let (_p, proc_root) = temp_tree("procfs/basic");
+    let sys = common::testdata("powercap/garbage");
+    let meter = Meter::start(config(&sys, &proc_root)).unwrap();
+    let warnings = meter.startup_warnings();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("intel-rapl:0/energy_uj") && w.contains("estimated")),
+        "{warnings:?}"
+    );
+    let w = meter.open_window("w");
+    std::thread::sleep(Duration::from_millis(20));
+    let r = meter.close_window(w).unwrap();
+    let methods: Vec<Method> = r.components.iter().map(|c| c.method).collect();
+    assert_eq!(methods, vec![Method::CpuLoad, Method::Ram]);
+    assert_eq!(r.methods_label(), "estimated:cpu-load+estimated:ram");
+    assert!(r
+        .warnings
+        .iter()
+        .any(|w| w.contains("intel-rapl:0/energy_uj")));
+}
+
+fn pid_stat(pid: u32, ppid: u32, utime: u64, stime: u64) -> String {
+    format!("{pid} (worker thread) S {ppid} {pid} {pid} 0 -1 0 0 0 0 0 {utime} {stime} 0 0 20 0 1 0 100")
+}
+
+#[test]
+fn process_scope_bills_the_tree_its_share_of_dynamic_cpu_energy() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty_sys = dir.path().join("sys"); // no powercap: CPU estimated
+    let (_p, proc_root) = temp_tree("procfs/basic");
+    let write = |rel: &str, text: &str| {
+        let p = proc_root.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    };
+    // Tree: 4242 -> 4243. 999 is a busy neighbour outside the tree.
+    write("4242/stat", &pid_stat(4242, 1, 10, 0));
+    write("4242/task/4242/children", "4243");
+    write("4243/stat", &pid_stat(4243, 4242, 5, 0));
+    write("4243/task/4243/children", "");
+    write("999/stat", &pid_stat(999, 1, 500, 0));
+    let mut cfg = config(&empty_sys, &proc_root);
+    cfg.scope = Scope::Process { pid: 4242 };
+    let meter = Meter::start(cfg).unwrap();
+    let w = meter.open_window("w");
+    // Machine busy +120 ticks (user 100 -> 220); tree +30 (4242 +20, 4243 +10); the
+    // neighbour +90. Share = 30 / 120 = 0.25.
+    write("stat", "cpu  220 0 100 880 0 0 0 0 0 0\n");
+    write("4242/stat", &pid_stat(4242, 1, 25, 5));
+    write("4243/stat", &pid_stat(4243, 4242, 12, 3));
+    write("999/stat", &pid_stat(999, 1, 590, 0));
+    std::thread::sleep(Duration::from_millis(30));
+    let r = meter.close_window(w).unwrap();
+    let p = r.process.as_ref().unwrap();
+    assert_eq!(p.pid, 4242);
+    assert_close(p.share, 0.25, "share");
+    assert_eq!(p.idle_source, "power model");
+    let cpu = r.components.iter().find(|c| c.component == PKG).unwrap();
+    assert_eq!(cpu.method, Method::CpuLoad);
+    // Kepler's rule: share x (E - P_idle x duration), P_idle = 100 W x IDLE_FRACTION.
+    let idle_j = 100.0 * IDLE_FRACTION * r.duration_s;
+    assert_close(p.cpu_idle_j, idle_j, "idle kept apart");
+    assert_close(
+        cpu.process_j.unwrap(),
+        0.25 * (cpu.energy_j - idle_j),
+        "billed",
+    );
+    // RAM stays machine-wide; the total bills the process share for the CPU.
+    let ram = r
+        .components
+        .iter()
+        .find(|c| c.component == Component::Ram)
+        .unwrap();
+    assert!(ram.process_j.is_none());
+    assert_close(r.total_j(), cpu.process_j.unwrap() + ram.energy_j, "total");
+}
