@@ -6,3 +6,5 @@ pub mod pareto;
 pub mod rating;
 pub mod stats;
 pub mod analysis;
+pub mod parity;
+pub mod tables;

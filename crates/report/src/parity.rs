@@ -1,0 +1,72 @@
+//! Training-inference parity: after how many inferences inference energy equals the energy of
+//! training (plus fine-tuning), from the measured energy per inference.
+
+use crate::analysis::Analysis;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParityRow {
+    pub model: String,
+    pub dataset: String,
+    pub training_kwh: f64,
+    pub wh_per_1000: f64,
+    /// training energy / energy per inference.
+    pub inferences: f64,
+}
+
+/// Parse `MODEL=KWH` (the `--training-kwh` flag). KWH may be a sum like `1000+50`
+/// (training plus fine-tuning).
+pub fn parse_training(arg: &str) -> Result<(String, f64), String> {
+    let (model, kwh) = arg
+        .rsplit_once('=')
+        .ok_or_else(|| format!("--training-kwh {arg:?}: expected MODEL=KWH, e.g. bert=1500"))?;
+    let mut total = 0.0;
+    for part in kwh.split('+') {
+        let v: f64 = part.trim().parse().map_err(|_| {
+            format!("--training-kwh {arg:?}: {part:?} is not a number of kWh")
+        })?;
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(format!("--training-kwh {arg:?}: kWh must be a finite number >= 0"));
+        }
+        total += v;
+    }
+    if model.trim().is_empty() {
+        return Err(format!("--training-kwh {arg:?}: the model name is empty"));
+    }
+    Ok((model.trim().to_string(), total))
+}
+
+/// One row per analysed series of each model given training energy for.
+pub fn parity_rows(a: &Analysis, training: &[(String, f64)]) -> Vec<ParityRow> {
+    let mut rows = Vec::new();
+    for (model, kwh) in training {
+        for s in a.series.iter().filter(|s| &s.model == model) {
+            let wh_per_inference = s.wh_per_1000.mean / 1000.0;
+            if wh_per_inference > 0.0 {
+                rows.push(ParityRow {
+                    model: model.clone(),
+                    dataset: s.dataset.clone(),
+                    training_kwh: *kwh,
+                    wh_per_1000: s.wh_per_1000.mean,
+                    inferences: kwh * 1000.0 / wh_per_inference,
+                });
+            }
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse() {
+        assert_eq!(parse_training("bert=1500"), Ok(("bert".into(), 1500.0)));
+        assert_eq!(parse_training("org/m=1000+50.5"), Ok(("org/m".into(), 1050.5)));
+        assert!(parse_training("bert").unwrap_err().contains("MODEL=KWH"));
+        assert!(parse_training("bert=x").unwrap_err().contains("not a number"));
+        assert!(parse_training("=5").is_err());
+        assert!(parse_training("b=-1").is_err());
+    }
+}

@@ -1,0 +1,270 @@
+//! The report's tables as plain rows of text, shared by the terminal printer, the CSV export
+//! and the HTML report, so every output shows the same figures.
+
+use crate::analysis::Analysis;
+use crate::parity::ParityRow;
+use crate::rating::{BANDS_V1, BANDS_VERSION};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Table {
+    /// File-name-safe name ("models" -> models.csv).
+    pub name: &'static str,
+    pub title: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// A number with 4 significant figures, never in exponent form for everyday magnitudes.
+pub fn sig(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let mag = x.abs().log10().floor() as i32;
+    if !(-4..9).contains(&mag) {
+        return format!("{x:.3e}");
+    }
+    let decimals = (3 - mag).max(0) as usize;
+    format!("{x:.decimals$}")
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".into(), sig)
+}
+
+fn headers(h: &[&str]) -> Vec<String> {
+    h.iter().map(|s| s.to_string()).collect()
+}
+
+pub fn task_table(a: &Analysis) -> Table {
+    Table {
+        name: "tasks",
+        title: "Energy per task: kWh per 1,000 inferences over the models run (mean, SD)".into(),
+        headers: headers(&[
+            "task", "series", "models", "mean_kwh_per_1000", "sd_kwh_per_1000", "min", "max",
+            "includes_estimates",
+        ]),
+        rows: a
+            .tasks
+            .iter()
+            .map(|t| {
+                vec![
+                    t.task.clone(),
+                    t.series.to_string(),
+                    t.models.to_string(),
+                    sig(t.kwh_per_1000.mean),
+                    opt(t.kwh_per_1000.sd),
+                    sig(t.min_kwh_per_1000),
+                    sig(t.max_kwh_per_1000),
+                    if t.estimated { "yes" } else { "no" }.into(),
+                ]
+            })
+            .collect(),
+    }
+}
+
+pub fn model_table(a: &Analysis) -> Table {
+    Table {
+        name: "models",
+        title: "Per model and dataset: Wh per 1,000 inferences over repetitions".into(),
+        headers: headers(&[
+            "task", "model", "dataset", "n", "inferences", "wh_per_1000", "sd", "ci95_half",
+            "above_idle_wh_per_1000", "g_co2e_per_1000", "metric", "metric_mean", "metric_sd",
+            "duration_s", "p50_ms", "p95_ms", "rating", "outlier_reps", "methods",
+        ]),
+        rows: a
+            .series
+            .iter()
+            .map(|s| {
+                vec![
+                    s.task.clone(),
+                    s.model.clone(),
+                    s.dataset.clone(),
+                    s.repetitions.to_string(),
+                    s.inferences.to_string(),
+                    sig(s.wh_per_1000.mean),
+                    opt(s.wh_per_1000.sd),
+                    opt(s.wh_per_1000.ci95_half),
+                    opt(s.wh_per_1000_above_idle.as_ref().map(|x| x.mean)),
+                    opt(s.g_co2e_per_1000.as_ref().map(|x| x.mean)),
+                    s.metric_name.clone().unwrap_or_else(|| "-".into()),
+                    opt(s.metric.as_ref().map(|x| x.mean)),
+                    opt(s.metric.as_ref().and_then(|x| x.sd)),
+                    sig(s.duration_s.mean),
+                    opt(s.latency_p50_ms),
+                    opt(s.latency_p95_ms),
+                    match (&s.rating, &s.rating_version) {
+                        (Some(r), Some(v)) => format!("{r} ({v})"),
+                        _ => "unrated".into(),
+                    },
+                    s.outlier_repetitions.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(" "),
+                    s.methods.join(" "),
+                ]
+            })
+            .collect(),
+    }
+}
+
+pub fn front_table(a: &Analysis) -> Table {
+    let mut rows = Vec::new();
+    for f in &a.fronts {
+        for (rank, &i) in f.members.iter().enumerate() {
+            let s = &a.series[i];
+            rows.push(vec![
+                f.task.clone(),
+                f.dataset.clone(),
+                f.metric.clone(),
+                (rank + 1).to_string(),
+                s.model.clone(),
+                opt(s.metric.as_ref().map(|m| m.mean)),
+                sig(s.wh_per_1000.mean),
+            ]);
+        }
+    }
+    Table {
+        name: "pareto",
+        title: "Pareto front: no other model is both more accurate and cheaper".into(),
+        headers: headers(&["task", "dataset", "metric", "rank", "model", "metric_mean", "wh_per_1000"]),
+        rows,
+    }
+}
+
+pub fn fit_table(a: &Analysis) -> Table {
+    Table {
+        name: "energy_vs_duration",
+        title: "Energy (Wh) against duration (s) per repetition: least-squares fit per GPU count"
+            .into(),
+        headers: headers(&["gpus", "points", "slope_wh_per_s", "intercept_wh", "r2", "note"]),
+        rows: a
+            .duration_fits
+            .iter()
+            .map(|d| match &d.fit {
+                Ok(f) => vec![
+                    d.gpus.to_string(),
+                    d.points.len().to_string(),
+                    sig(f.slope),
+                    sig(f.intercept),
+                    f.r2.map_or_else(|| "undefined (energy constant)".into(), |r| format!("{r:.4}")),
+                    String::new(),
+                ],
+                Err(e) => vec![
+                    d.gpus.to_string(),
+                    d.points.len().to_string(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    e.to_string(),
+                ],
+            })
+            .collect(),
+    }
+}
+
+pub fn band_table() -> Table {
+    Table {
+        name: "bands",
+        title: format!("Energy rating bands {BANDS_VERSION}: Wh per 1,000 inferences"),
+        headers: headers(&["task", "A_below", "B_from", "C_from", "D_from", "E_from"]),
+        rows: BANDS_V1
+            .iter()
+            .map(|b| {
+                let e = b.edges_wh_per_1000;
+                vec![
+                    b.task.to_string(),
+                    sig(e[0]),
+                    sig(e[0]),
+                    sig(e[1]),
+                    sig(e[2]),
+                    sig(e[3]),
+                ]
+            })
+            .collect(),
+    }
+}
+
+pub fn parity_table(rows: &[ParityRow]) -> Table {
+    Table {
+        name: "parity",
+        title: "Training-inference parity: inferences whose energy equals training energy".into(),
+        headers: headers(&["model", "dataset", "training_kwh", "wh_per_1000", "inferences_to_parity"]),
+        rows: rows
+            .iter()
+            .map(|p| {
+                vec![
+                    p.model.clone(),
+                    p.dataset.clone(),
+                    sig(p.training_kwh),
+                    sig(p.wh_per_1000),
+                    format!("{:.0}", p.inferences),
+                ]
+            })
+            .collect(),
+    }
+}
+
+/// All tables in report order; the parity table only when parity rows exist.
+pub fn all_tables(a: &Analysis, parity: &[ParityRow]) -> Vec<Table> {
+    let mut t = vec![task_table(a), model_table(a), front_table(a), fit_table(a), band_table()];
+    if !parity.is_empty() {
+        t.push(parity_table(parity));
+    }
+    t
+}
+
+/// Fixed-width text for a terminal.
+pub fn render_text(t: &Table) -> String {
+    let mut widths: Vec<usize> = t.headers.iter().map(|h| h.chars().count()).collect();
+    for r in &t.rows {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| {
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = format!("{}\n{}\n", t.title, line(&t.headers));
+    for r in &t.rows {
+        out.push_str(&line(r));
+        out.push('\n');
+    }
+    if t.rows.is_empty() {
+        out.push_str("(nothing to show)\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_format() {
+        assert_eq!(sig(4.746070), "4.746");
+        assert_eq!(sig(0.0047460707), "0.004746");
+        assert_eq!(sig(1234.6), "1235");
+        assert_eq!(sig(0.0), "0");
+        assert_eq!(sig(f64::NAN), "n/a");
+        assert_eq!(sig(1.5e-7), "1.500e-7");
+    }
+
+    #[test]
+    fn text_alignment() {
+        let t = Table {
+            name: "x",
+            title: "T".into(),
+            headers: vec!["a".into(), "bb".into()],
+            rows: vec![vec!["long".into(), "1".into()]],
+        };
+        assert_eq!(render_text(&t), "T\na     bb\nlong  1\n");
+    }
+}
