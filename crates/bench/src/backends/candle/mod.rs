@@ -13,6 +13,7 @@ pub mod encoder;
 pub mod fast_bert;
 pub mod files;
 pub mod packed;
+pub mod tiny;
 pub mod tokenize;
 
 pub use classifier::SequenceClassifier;
