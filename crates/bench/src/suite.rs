@@ -1,0 +1,313 @@
+//! Suite files: which models run on which datasets under which protocol. TOML, every table
+//! closed (`deny_unknown_fields`), and every error names the file, the line, the key and what
+//! was expected. docs/bench.md has the full schema and an example.
+
+mod error;
+
+pub use error::SuiteError;
+
+use crate::datasets::DatasetSpec;
+use serde::{Deserialize, Deserializer, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// A parsed, validated suite.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suite {
+    /// Short name, used in the store and the summaries.
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub protocol: Protocol,
+    /// Where the energy was drawn, for carbon (flags and environment take precedence).
+    #[serde(default)]
+    pub location: Option<SuiteLocation>,
+    pub models: Vec<ModelSpec>,
+    pub datasets: Vec<DatasetEntry>,
+}
+
+/// How every model x dataset pair is measured.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Protocol {
+    /// Measured inferences per model, dataset and repetition (the studies: 1,000).
+    #[serde(deserialize_with = "positive")]
+    pub inferences: u32,
+    /// Repetitions of each model x dataset (the studies: 10).
+    #[serde(deserialize_with = "positive")]
+    pub repetitions: u32,
+    /// Inputs per call to the model (the studies: 1).
+    #[serde(deserialize_with = "positive")]
+    pub batch_size: u32,
+    /// Inferences run before the measured ones, in their own window, not counted.
+    pub warmup: u32,
+    /// Seed of the train/test split and of the sample.
+    pub seed: u64,
+    /// Share of each dataset held out for testing; models that learn are fitted on the rest
+    /// and the measured sample is drawn from the test part (Zschache and Hartwig: 0.5).
+    #[serde(deserialize_with = "fraction")]
+    pub test_fraction: f64,
+    /// Cap on the training examples (stratified, seeded), to keep fitting short; none = all.
+    #[serde(default, deserialize_with = "positive_opt")]
+    pub max_train: Option<u32>,
+}
+
+impl Default for Protocol {
+    fn default() -> Self {
+        Protocol {
+            inferences: 1000,
+            repetitions: 10,
+            batch_size: 1,
+            warmup: 10,
+            seed: 42,
+            test_fraction: 0.5,
+            max_train: None,
+        }
+    }
+}
+
+/// The suite's `[location]` table; same keys as `powerhungry intensity`'s flags.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteLocation {
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub cloud: Option<String>,
+    pub intensity: Option<f64>,
+    pub pue: Option<f64>,
+}
+
+/// Backends a model can run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackendName {
+    /// Bag-of-words / TF-IDF / embedding features with logistic regression.
+    Traditional,
+    /// Transformer models in pure Rust.
+    Candle,
+}
+
+impl BackendName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackendName::Traditional => "traditional",
+            BackendName::Candle => "candle",
+        }
+    }
+}
+
+/// What to do when a model's files cannot be found locally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum IfMissing {
+    /// Stop with an error (default).
+    #[default]
+    Fail,
+    /// Say so plainly, with how to get the files, and run the other models.
+    Skip,
+}
+
+/// One model of the suite.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Unique within the suite.
+    pub name: String,
+    pub backend: BackendName,
+    /// What the backend builds, e.g. "bow-lr", "tfidf-char-lr", "embedding-lr",
+    /// "sequence-classifier" (checked against the backend registry).
+    pub kind: String,
+    /// Hugging Face model id or local folder, for kinds that load weights.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Kind-specific options, passed to the backend (checked by it).
+    #[serde(default)]
+    pub options: toml::Table,
+    #[serde(default)]
+    pub if_missing: IfMissing,
+    /// Restrict the model to these datasets (default: all of the suite's).
+    #[serde(default)]
+    pub datasets: Option<Vec<String>>,
+}
+
+/// Tasks the harness knows; each brings its metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaskName {
+    TextClassification,
+}
+
+impl TaskName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskName::TextClassification => "text-classification",
+        }
+    }
+}
+
+/// One dataset of the suite: a name, its task, and where its examples come from.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetEntry {
+    pub name: String,
+    pub task: TaskName,
+    /// Where and how to read it; relative paths are taken from the suite file's folder.
+    pub source: DatasetSpec,
+}
+
+/// A suite with the file it came from.
+#[derive(Debug, Clone)]
+pub struct LoadedSuite {
+    pub suite: Suite,
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl LoadedSuite {
+    /// Read and validate a suite file.
+    pub fn load(path: &Path) -> Result<LoadedSuite, SuiteError> {
+        let text = std::fs::read_to_string(path).map_err(|e| SuiteError::Io {
+            file: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let suite = parse(&text, &path.display().to_string())?;
+        Ok(LoadedSuite {
+            suite,
+            path: path.to_path_buf(),
+            text,
+        })
+    }
+
+    /// Folder that relative paths in the suite are taken from.
+    pub fn base_dir(&self) -> PathBuf {
+        match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    /// The `source` table of dataset `i` as JSON, as written in the suite (for the store).
+    pub fn source_json(&self, i: usize) -> String {
+        let raw: Option<toml::Value> = toml::from_str::<toml::Table>(&self.text)
+            .ok()
+            .and_then(|t| t.get("datasets")?.get(i)?.get("source").cloned());
+        raw.and_then(|v| serde_json::to_string(&v).ok())
+            .unwrap_or_else(|| "null".into())
+    }
+
+    /// SHA-256 of the suite text and the protocol actually used (after command-line
+    /// overrides), hex: what `--resume` matches a run on.
+    pub fn hash(&self, protocol: &Protocol) -> String {
+        let mut h = Sha256::new();
+        h.update(self.text.as_bytes());
+        h.update(b"\0protocol:");
+        h.update(
+            serde_json::to_string(protocol)
+                .unwrap_or_default()
+                .as_bytes(),
+        );
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// Parse and validate suite text; `file` names it in errors.
+pub fn parse(text: &str, file: &str) -> Result<Suite, SuiteError> {
+    let de = toml::Deserializer::new(text);
+    let suite: Suite =
+        serde_path_to_error::deserialize(de).map_err(|e| SuiteError::from_toml(file, text, e))?;
+    validate(&suite, file, text)?;
+    Ok(suite)
+}
+
+fn validate(suite: &Suite, file: &str, text: &str) -> Result<(), SuiteError> {
+    let err = |key: String, message: String| SuiteError::invalid(file, text, key, message);
+    if suite.name.trim().is_empty() {
+        return Err(err("name".into(), "expected a non-empty name".into()));
+    }
+    if suite.models.is_empty() {
+        return Err(err(
+            "models".into(),
+            "expected at least one [[models]] table".into(),
+        ));
+    }
+    if suite.datasets.is_empty() {
+        return Err(err(
+            "datasets".into(),
+            "expected at least one [[datasets]] table".into(),
+        ));
+    }
+    for (i, m) in suite.models.iter().enumerate() {
+        if m.name.trim().is_empty() {
+            return Err(err(
+                format!("models[{i}].name"),
+                "expected a non-empty name".into(),
+            ));
+        }
+        if let Some(j) = suite.models[..i].iter().position(|o| o.name == m.name) {
+            return Err(err(
+                format!("models[{i}].name"),
+                format!(
+                    "`{}` is already the name of models[{j}]; names must be unique",
+                    m.name
+                ),
+            ));
+        }
+        crate::registry::check_kind(m.backend, &m.kind)
+            .map_err(|msg| err(format!("models[{i}].kind"), msg))?;
+        for d in m.datasets.iter().flatten() {
+            if !suite.datasets.iter().any(|e| &e.name == d) {
+                return Err(err(
+                    format!("models[{i}].datasets"),
+                    format!("`{d}` is not the name of any [[datasets]] table"),
+                ));
+            }
+        }
+    }
+    for (i, d) in suite.datasets.iter().enumerate() {
+        if d.name.trim().is_empty() {
+            return Err(err(
+                format!("datasets[{i}].name"),
+                "expected a non-empty name".into(),
+            ));
+        }
+        if let Some(j) = suite.datasets[..i].iter().position(|o| o.name == d.name) {
+            return Err(err(
+                format!("datasets[{i}].name"),
+                format!(
+                    "`{}` is already the name of datasets[{j}]; names must be unique",
+                    d.name
+                ),
+            ));
+        }
+        d.source
+            .validate()
+            .map_err(|e| err(format!("datasets[{i}].source"), format!("{e:#}")))?;
+    }
+    Ok(())
+}
+
+fn positive<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let v = u32::deserialize(d)?;
+    if v == 0 {
+        return Err(serde::de::Error::custom(
+            "expected a whole number of at least 1, got 0",
+        ));
+    }
+    Ok(v)
+}
+
+fn positive_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    positive(d).map(Some)
+}
+
+fn fraction<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    if !(v > 0.0 && v < 1.0) {
+        return Err(serde::de::Error::custom(format!(
+            "expected a number strictly between 0 and 1, got {v}"
+        )));
+    }
+    Ok(v)
+}

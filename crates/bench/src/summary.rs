@@ -1,0 +1,316 @@
+//! The end-of-run summary: one row per model x dataset with Wh per 1,000 inferences (mean,
+//! SD, 95% interval over repetitions, method of each component), g CO2e, the task's metrics
+//! and latency percentiles; as a terminal table, JSON or CSV. Joules become Wh only here.
+
+use crate::sink::{LocationRecord, Phase, RepetitionRecord};
+use crate::stats::{percentile, summarize};
+use anyhow::Result;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+const J_PER_WH: f64 = 3600.0;
+
+/// One model on one dataset.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    pub model: String,
+    pub dataset: String,
+    pub repetitions: usize,
+    /// Measured inferences per repetition.
+    pub inferences: u64,
+    /// Energy of the inference window per 1,000 inferences, over repetitions.
+    pub wh_per_1000_mean: f64,
+    pub wh_per_1000_sd: Option<f64>,
+    /// Half-width of the 95% interval of the mean (t distribution, n - 1 df).
+    pub wh_per_1000_ci95: Option<f64>,
+    /// The same above the idle baseline, when every component had one.
+    pub wh_per_1000_above_idle_mean: Option<f64>,
+    /// Method of each component, "cpu=estimated:cpu-load ram=estimated:ram".
+    pub methods: String,
+    /// Mean share of each component in the inference energy.
+    pub components_wh_per_1000: BTreeMap<String, f64>,
+    /// g CO2e per 1,000 inferences: mean Wh x PUE x intensity.
+    pub g_co2e_per_1000: f64,
+    /// Metric name -> mean over repetitions.
+    pub metrics: BTreeMap<String, f64>,
+    pub latency_p50_ms: Option<f64>,
+    pub latency_p95_ms: Option<f64>,
+    /// Mean duration of each phase's window, seconds.
+    pub phase_seconds: BTreeMap<String, f64>,
+}
+
+/// The summary of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub run: i64,
+    pub suite: String,
+    pub location: LocationRecord,
+    pub rows: Vec<Row>,
+}
+
+/// Summarise the repetitions of a run, rows in first-seen (model, dataset) order.
+pub fn summarize_run(
+    run: i64,
+    suite: &str,
+    location: &LocationRecord,
+    reps: &[RepetitionRecord],
+) -> Summary {
+    let mut order: Vec<(String, String)> = Vec::new();
+    for r in reps {
+        let key = (r.model.clone(), r.dataset.clone());
+        if !order.contains(&key) {
+            order.push(key);
+        }
+    }
+    let rows = order
+        .into_iter()
+        .map(|(m, d)| {
+            let group: Vec<&RepetitionRecord> = reps
+                .iter()
+                .filter(|r| r.model == m && r.dataset == d)
+                .collect();
+            row(m, d, &group, location)
+        })
+        .collect();
+    Summary {
+        run,
+        suite: suite.to_string(),
+        location: location.clone(),
+        rows,
+    }
+}
+
+fn row(model: String, dataset: String, reps: &[&RepetitionRecord], loc: &LocationRecord) -> Row {
+    let per_1000 = |j: f64, items: u64| j / J_PER_WH * 1000.0 / items.max(1) as f64;
+    let mut totals = Vec::new();
+    let mut above = Vec::new();
+    let mut comps: BTreeMap<String, (f64, String)> = BTreeMap::new();
+    let mut inferences = 0;
+    for r in reps {
+        let Some(w) = r.windows.iter().find(|w| w.phase == Phase::Inference) else {
+            continue;
+        };
+        inferences = w.items;
+        totals.push(per_1000(w.total_joules(), w.items));
+        let a: Option<f64> = w.components.iter().map(|c| c.above_idle_joules).sum();
+        above.push(a.map(|j| per_1000(j, w.items)));
+        for c in &w.components {
+            let e = comps
+                .entry(c.component.clone())
+                .or_insert((0.0, c.method.clone()));
+            e.0 += per_1000(c.joules, w.items) / reps.len() as f64;
+            if !e.1.split('|').any(|m| m == c.method) {
+                // A component whose method changed between repetitions says so.
+                e.1 = format!("{}|{}", e.1, c.method);
+            }
+        }
+    }
+    let s = summarize(&totals);
+    let mean = s.map(|s| s.mean).unwrap_or(f64::NAN);
+    let above_mean: Option<Vec<f64>> = above.into_iter().collect();
+    let mut metrics: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for r in reps {
+        for m in &r.metrics {
+            metrics.entry(m.name.clone()).or_default().push(m.value);
+        }
+    }
+    let mut phases: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for r in reps {
+        for w in &r.windows {
+            phases
+                .entry(w.phase.as_str().to_string())
+                .or_default()
+                .push(w.duration_s);
+        }
+    }
+    let latencies: Vec<f64> = reps
+        .iter()
+        .flat_map(|r| r.inferences.iter().map(|i| i.latency_s * 1000.0))
+        .collect();
+    let mean_of = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
+    Row {
+        model,
+        dataset,
+        repetitions: reps.len(),
+        inferences,
+        wh_per_1000_mean: mean,
+        wh_per_1000_sd: s.and_then(|s| s.sd),
+        wh_per_1000_ci95: s.and_then(|s| s.ci95),
+        wh_per_1000_above_idle_mean: above_mean.filter(|v| !v.is_empty()).map(|v| mean_of(&v)),
+        methods: comps
+            .iter()
+            .map(|(c, (_, m))| format!("{c}={m}"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        components_wh_per_1000: comps.iter().map(|(c, (wh, _))| (c.clone(), *wh)).collect(),
+        g_co2e_per_1000: mean / 1000.0 * loc.pue * loc.intensity_g_per_kwh,
+        metrics: metrics
+            .iter()
+            .map(|(k, v)| (k.clone(), mean_of(v)))
+            .collect(),
+        latency_p50_ms: percentile(&latencies, 50.0),
+        latency_p95_ms: percentile(&latencies, 95.0),
+        phase_seconds: phases
+            .iter()
+            .map(|(k, v)| (k.clone(), mean_of(v)))
+            .collect(),
+    }
+}
+
+impl Summary {
+    /// The terminal table.
+    pub fn table(&self) -> String {
+        let head = [
+            "model",
+            "dataset",
+            "n",
+            "Wh/1k inf (mean ± SD)",
+            "95% CI",
+            "g CO2e/1k",
+            "accuracy",
+            "macro-F1",
+            "p50 ms",
+            "p95 ms",
+        ];
+        let f = |x: Option<f64>, p: usize| x.map(|v| format!("{v:.p$}")).unwrap_or("-".into());
+        let mut lines: Vec<Vec<String>> = vec![head.iter().map(|s| s.to_string()).collect()];
+        for r in &self.rows {
+            lines.push(vec![
+                r.model.clone(),
+                r.dataset.clone(),
+                r.repetitions.to_string(),
+                format!(
+                    "{} ± {}",
+                    sig(r.wh_per_1000_mean),
+                    r.wh_per_1000_sd.map(sig).unwrap_or("-".into())
+                ),
+                r.wh_per_1000_ci95
+                    .map(|c| format!("± {}", sig(c)))
+                    .unwrap_or("-".into()),
+                sig(r.g_co2e_per_1000),
+                f(r.metrics.get("accuracy").copied(), 4),
+                f(
+                    r.metrics
+                        .get("macro_f1")
+                        .or(r.metrics.get("macro-f1"))
+                        .copied(),
+                    4,
+                ),
+                f(r.latency_p50_ms, 3),
+                f(r.latency_p95_ms, 3),
+            ]);
+        }
+        let widths: Vec<usize> = (0..head.len())
+            .map(|c| {
+                lines
+                    .iter()
+                    .map(|l| l[c].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut out = String::new();
+        for (i, l) in lines.iter().enumerate() {
+            let cells: Vec<String> = l
+                .iter()
+                .zip(&widths)
+                .map(|(s, w)| format!("{s:<w$}"))
+                .collect();
+            out.push_str(cells.join("  ").trim_end());
+            out.push('\n');
+            if i == 0 {
+                out.push_str(&"-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1)));
+                out.push('\n');
+            }
+        }
+        for r in &self.rows {
+            out.push_str(&format!(
+                "{} on {}: energy by {}\n",
+                r.model, r.dataset, r.methods
+            ));
+        }
+        let l = &self.location;
+        out.push_str(&format!(
+            "carbon: {} g CO2e/kWh ({}; {}{}), PUE {}\n",
+            l.intensity_g_per_kwh,
+            l.location,
+            l.source,
+            l.year.map(|y| format!(", {y}")).unwrap_or_default(),
+            l.pue
+        ));
+        out
+    }
+
+    pub fn to_json(&self) -> Result<String> {
+        Ok(serde_json::to_string_pretty(self)?)
+    }
+
+    /// One CSV line per row; metric and component columns are the union over rows.
+    pub fn to_csv(&self) -> Result<String> {
+        let metric_names: Vec<String> = union(self.rows.iter().map(|r| r.metrics.keys()));
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut head: Vec<String> = [
+            "run",
+            "suite",
+            "model",
+            "dataset",
+            "repetitions",
+            "inferences",
+            "wh_per_1000_mean",
+            "wh_per_1000_sd",
+            "wh_per_1000_ci95",
+            "wh_per_1000_above_idle_mean",
+            "methods",
+            "g_co2e_per_1000",
+            "intensity_g_per_kwh",
+            "latency_p50_ms",
+            "latency_p95_ms",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        head.extend(metric_names.iter().cloned());
+        w.write_record(&head)?;
+        let o = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_default();
+        for r in &self.rows {
+            let mut rec = vec![
+                self.run.to_string(),
+                self.suite.clone(),
+                r.model.clone(),
+                r.dataset.clone(),
+                r.repetitions.to_string(),
+                r.inferences.to_string(),
+                r.wh_per_1000_mean.to_string(),
+                o(r.wh_per_1000_sd),
+                o(r.wh_per_1000_ci95),
+                o(r.wh_per_1000_above_idle_mean),
+                r.methods.clone(),
+                r.g_co2e_per_1000.to_string(),
+                self.location.intensity_g_per_kwh.to_string(),
+                o(r.latency_p50_ms),
+                o(r.latency_p95_ms),
+            ];
+            rec.extend(metric_names.iter().map(|m| o(r.metrics.get(m).copied())));
+            w.write_record(&rec)?;
+        }
+        Ok(String::from_utf8(
+            w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
+        )?)
+    }
+}
+
+fn union<'a>(keys: impl Iterator<Item = impl Iterator<Item = &'a String>>) -> Vec<String> {
+    let mut all: Vec<String> = keys.flatten().cloned().collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
+/// Four significant figures, whatever the magnitude (energies span 1e-6 to 1e3 Wh).
+fn sig(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let digits = (3 - x.abs().log10().floor() as i32).max(0) as usize;
+    format!("{x:.digits$}")
+}
