@@ -102,7 +102,11 @@ pub struct CloudRegion {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CloudIntensity {
     /// The provider's own published grid figure (GCP, via impact.csv).
-    Published { g_per_kwh: f64, country: String, source: String },
+    Published {
+        g_per_kwh: f64,
+        country: String,
+        source: String,
+    },
     /// The region takes the intensity of the grid with this code.
     Grid { code: String },
 }
@@ -133,7 +137,11 @@ fn gcp_regions() -> Result<Vec<CloudRegion>, CarbonError> {
         if row.provider != "gcp" {
             continue;
         }
-        let region = if row.region == "me-cenrtal1" { "me-central1".to_string() } else { row.region };
+        let region = if row.region == "me-cenrtal1" {
+            "me-central1".to_string()
+        } else {
+            row.region
+        };
         out.push(CloudRegion {
             provider: "gcp",
             region,
@@ -159,7 +167,9 @@ pub fn cloud_regions() -> Result<Vec<CloudRegion>, CarbonError> {
             provider,
             region: (*region).to_string(),
             place: (*place).to_string(),
-            intensity: CloudIntensity::Grid { code: (*code).to_string() },
+            intensity: CloudIntensity::Grid {
+                code: (*code).to_string(),
+            },
         }));
     }
     Ok(out)
@@ -176,7 +186,10 @@ pub fn provider_name(provider: &str) -> &'static str {
 
 /// Parse "aws:us-west-2" and find the region. `origin` names the flag, variable or file.
 pub fn find(given: &str, origin: &str) -> Result<CloudRegion, CarbonError> {
-    let bad = || CarbonError::BadCloudSyntax { given: given.to_string(), origin: origin.to_string() };
+    let bad = || CarbonError::BadCloudSyntax {
+        given: given.to_string(),
+        origin: origin.to_string(),
+    };
     let (provider, region) = given.trim().split_once(':').ok_or_else(bad)?;
     let provider = match provider.trim().to_lowercase().as_str() {
         "aws" => "aws",
@@ -186,10 +199,16 @@ pub fn find(given: &str, origin: &str) -> Result<CloudRegion, CarbonError> {
     };
     let region = region.trim().to_lowercase();
     let all = cloud_regions()?;
-    if let Some(found) = all.iter().find(|c| c.provider == provider && c.region == region) {
+    if let Some(found) = all
+        .iter()
+        .find(|c| c.provider == provider && c.region == region)
+    {
         return Ok(found.clone());
     }
-    let keys: Vec<String> = all.iter().map(|c| format!("{}:{}", c.provider, c.region)).collect();
+    let keys: Vec<String> = all
+        .iter()
+        .map(|c| format!("{}:{}", c.provider, c.region))
+        .collect();
     let needle = format!("{provider}:{region}");
     Err(CarbonError::UnknownCloudRegion {
         given: given.to_string(),
@@ -199,14 +218,22 @@ pub fn find(given: &str, origin: &str) -> Result<CloudRegion, CarbonError> {
 }
 
 /// The grid entry a mapped region points at (None for regions with a published figure).
-pub fn mapped_grid<'g>(grid: &'g Grid, region: &CloudRegion) -> Result<Option<&'g GridEntry>, CarbonError> {
+pub fn mapped_grid<'g>(
+    grid: &'g Grid,
+    region: &CloudRegion,
+) -> Result<Option<&'g GridEntry>, CarbonError> {
     match &region.intensity {
         CloudIntensity::Published { .. } => Ok(None),
-        CloudIntensity::Grid { code } => grid.by_code(code).map(Some).ok_or_else(|| {
-            CarbonError::EmbeddedData {
-                file: "cloud.rs".into(),
-                message: format!("{}:{} maps to unknown grid {code}", region.provider, region.region),
-            }
-        }),
+        CloudIntensity::Grid { code } => {
+            grid.by_code(code)
+                .map(Some)
+                .ok_or_else(|| CarbonError::EmbeddedData {
+                    file: "cloud.rs".into(),
+                    message: format!(
+                        "{}:{} maps to unknown grid {code}",
+                        region.provider, region.region
+                    ),
+                })
+        }
     }
 }

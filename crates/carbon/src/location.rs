@@ -39,7 +39,10 @@ pub struct LocationQuery {
 
 impl LocationQuery {
     fn has_location(&self) -> bool {
-        self.country.is_some() || self.region.is_some() || self.cloud.is_some() || self.intensity.is_some()
+        self.country.is_some()
+            || self.region.is_some()
+            || self.cloud.is_some()
+            || self.intensity.is_some()
     }
 }
 
@@ -104,16 +107,23 @@ impl ResolvedIntensity {
 /// The location from `POWERHUNGRY_*` variables. `get` reads a variable (std::env::var in
 /// production, a map in tests). Empty values count as unset.
 pub fn env_query(get: &dyn Fn(&str) -> Option<String>) -> Result<LocationQuery, CarbonError> {
-    let text = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let text = |name: &str| {
+        get(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
     let number = |name: &str, what: &str| -> Result<Option<f64>, CarbonError> {
         match text(name) {
             None => Ok(None),
-            Some(v) => v.parse::<f64>().map(Some).map_err(|_| CarbonError::InvalidValue {
-                what: what.into(),
-                value: v.clone(),
-                origin: name.into(),
-                reason: "not a number".into(),
-            }),
+            Some(v) => v
+                .parse::<f64>()
+                .map(Some)
+                .map_err(|_| CarbonError::InvalidValue {
+                    what: what.into(),
+                    value: v.clone(),
+                    origin: name.into(),
+                    reason: "not a number".into(),
+                }),
         }
     };
     Ok(LocationQuery {
@@ -139,7 +149,11 @@ pub fn config_path(get: &dyn Fn(&str) -> Option<String>, cwd: &Path) -> Option<(
     let base = get("XDG_CONFIG_HOME")
         .filter(|p| !p.is_empty())
         .map(PathBuf::from)
-        .or_else(|| get("HOME").filter(|p| !p.is_empty()).map(|h| Path::new(&h).join(".config")))?;
+        .or_else(|| {
+            get("HOME")
+                .filter(|p| !p.is_empty())
+                .map(|h| Path::new(&h).join(".config"))
+        })?;
     let user = base.join("powerhungry").join("config.toml");
     user.is_file().then_some((user, false))
 }
@@ -172,12 +186,21 @@ pub fn load_config(path: &Path) -> Result<LocationQuery, CarbonError> {
 pub fn layers_from_environment(flags: &LocationQuery) -> Result<Vec<Layer>, CarbonError> {
     let get = |k: &str| std::env::var(k).ok();
     let mut layers = vec![
-        Layer { origin: Origin::Flag, query: flags.clone() },
-        Layer { origin: Origin::Env, query: env_query(&get)? },
+        Layer {
+            origin: Origin::Flag,
+            query: flags.clone(),
+        },
+        Layer {
+            origin: Origin::Env,
+            query: env_query(&get)?,
+        },
     ];
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     if let Some((path, _explicit)) = config_path(&get, &cwd) {
-        layers.push(Layer { query: load_config(&path)?, origin: Origin::Config(path) });
+        layers.push(Layer {
+            query: load_config(&path)?,
+            origin: Origin::Config(path),
+        });
     }
     Ok(layers)
 }
@@ -257,7 +280,9 @@ pub fn locate(q: &LocationQuery, origin: &Origin) -> Result<ResolvedIntensity, C
     };
     if let Some(g) = q.intensity {
         if q.country.is_some() || q.region.is_some() || q.cloud.is_some() {
-            return Err(conflict("an explicit intensity excludes country, region and cloud; give one"));
+            return Err(conflict(
+                "an explicit intensity excludes country, region and cloud; give one",
+            ));
         }
         let from = origin.field("intensity");
         if !(g.is_finite() && g >= 0.0) {
@@ -283,14 +308,23 @@ pub fn locate(q: &LocationQuery, origin: &Origin) -> Result<ResolvedIntensity, C
     let grid = grid()?;
     if let Some(c) = &q.cloud {
         if q.country.is_some() || q.region.is_some() {
-            return Err(conflict("a cloud region excludes country and region; give one"));
+            return Err(conflict(
+                "a cloud region excludes country and region; give one",
+            ));
         }
         let from = origin.field("cloud");
         let region = cloud::find(c, &from)?;
-        let head = format!("{} {} ({})", provider_name(region.provider), region.region, region.place);
+        let head = format!(
+            "{} {} ({})",
+            provider_name(region.provider),
+            region.region,
+            region.place
+        );
         let code = format!("{}:{}", region.provider, region.region);
         return Ok(match &region.intensity {
-            CloudIntensity::Published { g_per_kwh, source, .. } => ResolvedIntensity {
+            CloudIntensity::Published {
+                g_per_kwh, source, ..
+            } => ResolvedIntensity {
                 g_per_kwh: *g_per_kwh,
                 pue: 1.0,
                 label: head,
@@ -302,10 +336,14 @@ pub fn locate(q: &LocationQuery, origin: &Origin) -> Result<ResolvedIntensity, C
                 warning: None,
             },
             CloudIntensity::Grid { .. } => {
-                let entry = cloud::mapped_grid(grid, &region)?.ok_or_else(|| conflict("unmapped cloud region"))?;
+                let entry = cloud::mapped_grid(grid, &region)?
+                    .ok_or_else(|| conflict("unmapped cloud region"))?;
                 let mut r = from_entry(entry, from, format!("{head} -> {}", entry.label()));
                 r.code = code;
-                r.source = format!("{}; region mapped to this grid by powerhungry (docs/carbon.md)", entry.source);
+                r.source = format!(
+                    "{}; region mapped to this grid by powerhungry (docs/carbon.md)",
+                    entry.source
+                );
                 r
             }
         });

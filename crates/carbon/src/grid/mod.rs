@@ -122,8 +122,7 @@ impl Grid {
         origin: &str,
     ) -> Result<&GridEntry, CarbonError> {
         let needle = normalise(given);
-        let in_scope =
-            |r: &&GridEntry| country.is_none_or(|c| c.code == r.country);
+        let in_scope = |r: &&GridEntry| country.is_none_or(|c| c.code == r.country);
         let found: Vec<&GridEntry> = self
             .regions
             .iter()

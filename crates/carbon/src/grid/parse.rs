@@ -58,7 +58,10 @@ fn countries() -> Res<Vec<GridEntry>> {
     let mut out = Vec::with_capacity(rows.len());
     for (key, r) in rows {
         if key != r.iso_code {
-            return Err(format!("global_energy_mix.json: key {key} has iso_code {}", r.iso_code));
+            return Err(format!(
+                "global_energy_mix.json: key {key} has iso_code {}",
+                r.iso_code
+            ));
         }
         out.push(GridEntry {
             kind: GridKind::Country,
@@ -95,8 +98,14 @@ fn usa() -> Res<Vec<GridEntry>> {
         if name.starts_with('_') || name == "usa" {
             continue;
         }
-        let UsaValue::State { emissions, region_code } = v else {
-            return Err(format!("usa_emissions_2023.json: '{name}' has no emissions/regionCode"));
+        let UsaValue::State {
+            emissions,
+            region_code,
+        } = v
+        else {
+            return Err(format!(
+                "usa_emissions_2023.json: '{name}' has no emissions/regionCode"
+            ));
         };
         out.push(GridEntry {
             kind: GridKind::UsState,
@@ -173,8 +182,16 @@ pub(crate) fn mix_intensity(m: &CanadaMix, f: &PerSourceFactors) -> Res<f64> {
         + m.solar * f.solar
         + m.wind * f.wind
         + m.biomass * f.biomass;
-    let shares = m.coal + m.petroleum + m.natural_gas + m.hydro + m.nuclear + m.solar + m.wind
-        + m.biomass + m.tidal + m.other;
+    let shares = m.coal
+        + m.petroleum
+        + m.natural_gas
+        + m.hydro
+        + m.nuclear
+        + m.solar
+        + m.wind
+        + m.biomass
+        + m.tidal
+        + m.other;
     if shares <= 0.0 {
         return Err("canada_energy_mix_2023.json: a province has no generation shares".into());
     }
@@ -228,14 +245,21 @@ fn meta_source(meta: &serde_json::Value) -> String {
 
 fn nordic() -> Res<Vec<GridEntry>> {
     let file: ZoneFile = json("nordic_emissions.json", NORDIC)?;
-    let source = format!("{} (via CodeCarbon 3.3.2 nordic_emissions.json)", meta_source(&file.metadata));
+    let source = format!(
+        "{} (via CodeCarbon 3.3.2 nordic_emissions.json)",
+        meta_source(&file.metadata)
+    );
     let mut out = Vec::new();
     for (code, z) in file.data {
         let country = match &code[..2] {
             "SE" => "SWE",
             "NO" => "NOR",
             "FI" => "FIN",
-            other => return Err(format!("nordic_emissions.json: unknown zone prefix {other}")),
+            other => {
+                return Err(format!(
+                    "nordic_emissions.json: unknown zone prefix {other}"
+                ))
+            }
         };
         out.push(GridEntry {
             kind: GridKind::NordicZone,
@@ -243,7 +267,10 @@ fn nordic() -> Res<Vec<GridEntry>> {
             name: if code == "FI" {
                 "Finland zone FI".into()
             } else {
-                format!("{} bidding zone {code}", if country == "SWE" { "Sweden" } else { "Norway" })
+                format!(
+                    "{} bidding zone {code}",
+                    if country == "SWE" { "Sweden" } else { "Norway" }
+                )
             },
             code,
             country: country.into(),

@@ -10,12 +10,25 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 #[test]
 fn every_country_resolves_by_code_and_by_name() {
     let g = grid().expect("embedded tables parse");
-    assert_eq!(g.countries.len(), 213, "global_energy_mix.json has 213 ISO-3 keys");
+    assert_eq!(
+        g.countries.len(),
+        213,
+        "global_energy_mix.json has 213 ISO-3 keys"
+    );
     for c in &g.countries {
         assert_eq!(g.country(&c.code, "test").unwrap().code, c.code);
-        assert_eq!(g.country(&c.name.to_uppercase(), "test").unwrap().code, c.code, "{}", c.name);
+        assert_eq!(
+            g.country(&c.name.to_uppercase(), "test").unwrap().code,
+            c.code,
+            "{}",
+            c.name
+        );
         assert!(c.g_per_kwh.is_finite() && c.g_per_kwh >= 0.0, "{}", c.code);
-        assert!(c.year.is_some_and(|y| (2009..=2023).contains(&y)), "{}", c.code);
+        assert!(
+            c.year.is_some_and(|y| (2009..=2023).contains(&y)),
+            "{}",
+            c.code
+        );
     }
 }
 
@@ -23,7 +36,10 @@ fn every_country_resolves_by_code_and_by_name() {
 fn known_country_figures() {
     let g = grid().unwrap();
     let fra = g.country("fra", "t").unwrap();
-    assert_eq!((fra.g_per_kwh, fra.year, fra.label().as_str()), (56.039, Some(2023), "France (FRA)"));
+    assert_eq!(
+        (fra.g_per_kwh, fra.year, fra.label().as_str()),
+        (56.039, Some(2023), "France (FRA)")
+    );
     let usa = g.country("United States", "t").unwrap();
     assert_eq!((usa.code.as_str(), usa.g_per_kwh), ("USA", 369.473));
     // Western Sahara's figure is from 2009: the year travels with it.
@@ -34,15 +50,33 @@ fn known_country_figures() {
 #[test]
 fn us_states_are_egrid_converted_to_grams() {
     let g = grid().unwrap();
-    let states: Vec<_> = g.regions.iter().filter(|r| r.kind == GridKind::UsState).collect();
-    assert_eq!(states.len(), 51, "50 states + DC; the national 'usa' row is not a state");
+    let states: Vec<_> = g
+        .regions
+        .iter()
+        .filter(|r| r.kind == GridKind::UsState)
+        .collect();
+    assert_eq!(
+        states.len(),
+        51,
+        "50 states + DC; the national 'usa' row is not a state"
+    );
     let ca = g.region("california", None, "t").unwrap();
     assert_eq!(ca.code, "US-CA");
-    assert!(close(ca.g_per_kwh, 179.0636, 1e-3), "394.769 lbs/MWh = 179.06 g/kWh");
+    assert!(
+        close(ca.g_per_kwh, 179.0636, 1e-3),
+        "394.769 lbs/MWh = 179.06 g/kWh"
+    );
     let or = g.region("OR", None, "t").unwrap();
-    assert!(close(or.g_per_kwh, lbs_per_mwh_to_g_per_kwh(or_lbs()), 1e-9));
+    assert!(close(
+        or.g_per_kwh,
+        lbs_per_mwh_to_g_per_kwh(or_lbs()),
+        1e-9
+    ));
     assert_eq!(or.label(), "US Oregon (US-OR)");
-    assert_eq!(g.region("District_of_Columbia", None, "t").unwrap().code, "US-DC");
+    assert_eq!(
+        g.region("District_of_Columbia", None, "t").unwrap().code,
+        "US-DC"
+    );
 }
 
 /// Oregon's eGRID2023 rate as written in the file.
@@ -61,7 +95,13 @@ fn canadian_provinces_from_mix_and_factors() {
     assert!(close(bc.g_per_kwh, 60.70, 0.01), "{}", bc.g_per_kwh);
     let canada = g.country("CAN", "t").unwrap();
     assert_eq!(g.region("QC", Some(canada), "t").unwrap().name, "Quebec");
-    assert_eq!(g.regions.iter().filter(|r| r.kind == GridKind::CanadaProvince).count(), 13);
+    assert_eq!(
+        g.regions
+            .iter()
+            .filter(|r| r.kind == GridKind::CanadaProvince)
+            .count(),
+        13
+    );
 }
 
 #[test]
@@ -71,9 +111,18 @@ fn nordic_zones_and_chinese_provinces() {
     assert_eq!(g.region("NO4", None, "t").unwrap().g_per_kwh, 51.7);
     assert_eq!(g.region("FI", None, "t").unwrap().country, "FIN");
     let bj = g.region("Beijing", None, "t").unwrap();
-    assert_eq!((bj.code.as_str(), bj.g_per_kwh, bj.year), ("CN-BJ", 555.4, Some(2023)));
+    assert_eq!(
+        (bj.code.as_str(), bj.g_per_kwh, bj.year),
+        ("CN-BJ", 555.4, Some(2023))
+    );
     assert_eq!(g.region("nei mongol", None, "t").unwrap().code, "CN-NM");
-    assert_eq!(g.regions.iter().filter(|r| r.kind == GridKind::ChinaProvince).count(), 30);
+    assert_eq!(
+        g.regions
+            .iter()
+            .filter(|r| r.kind == GridKind::ChinaProvince)
+            .count(),
+        30
+    );
 }
 
 #[test]
@@ -90,7 +139,10 @@ fn region_aliases_are_unambiguous() {
 fn unknown_country_suggests_close_names() {
     let g = grid().unwrap();
     let err = g.country("Frnace", "--country").unwrap_err().to_string();
-    assert!(err.contains("unknown country 'Frnace' (--country)"), "{err}");
+    assert!(
+        err.contains("unknown country 'Frnace' (--country)"),
+        "{err}"
+    );
     assert!(err.contains("France (FRA)"), "{err}");
     let err = g.country("qqqqqqqq", "--country").unwrap_err().to_string();
     assert!(err.contains("no close match"), "{err}");
@@ -102,6 +154,12 @@ fn unknown_region_is_scoped_to_the_country() {
     let err = g.region("oregn", None, "--region").unwrap_err().to_string();
     assert!(err.contains("US Oregon (US-OR)"), "{err}");
     let fra = g.country("FRA", "t").unwrap();
-    let err = g.region("oregon", Some(fra), "--region").unwrap_err().to_string();
-    assert!(err.contains("unknown region 'oregon' in France (FRA)"), "{err}");
+    let err = g
+        .region("oregon", Some(fra), "--region")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unknown region 'oregon' in France (FRA)"),
+        "{err}"
+    );
 }
