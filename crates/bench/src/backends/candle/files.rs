@@ -71,6 +71,8 @@ pub struct ResolveOptions {
     /// Reach the network through hf-hub when the cache lacks the model. Off by default:
     /// benchmark runs must not download at run time.
     pub allow_download: bool,
+    /// Hub address for downloads; `None`: `$HF_ENDPOINT`, else huggingface.co.
+    pub endpoint: Option<String>,
 }
 
 impl Default for ResolveOptions {
@@ -79,6 +81,7 @@ impl Default for ResolveOptions {
             hub_cache: None,
             revision: "main".to_string(),
             allow_download: false,
+            endpoint: None,
         }
     }
 }
@@ -115,7 +118,7 @@ pub fn resolve(model: &str, opts: &ResolveOptions) -> Result<ModelFiles> {
         .unwrap_or_else(|| default_hub_cache(|k| std::env::var(k).ok()));
     match from_cache(&cache, model, &opts.revision) {
         Ok(files) => Ok(files),
-        Err(cache_err) if opts.allow_download => download(&cache, model, &opts.revision)
+        Err(cache_err) if opts.allow_download => download(&cache, model, opts)
             .with_context(|| format!("not in the cache either: {cache_err:#}")),
         Err(cache_err) => Err(cache_err.context(not_found_help(model, &cache))),
     }
@@ -181,15 +184,22 @@ pub fn from_cache(cache: &Path, model_id: &str, revision: &str) -> Result<ModelF
 
 /// The real download path (hf-hub sync API, into the same cache). Only reached with
 /// `allow_download`; machines without hub access get [`not_found_help`].
-fn download(cache: &Path, model_id: &str, revision: &str) -> Result<ModelFiles> {
+fn download(cache: &Path, model_id: &str, opts: &ResolveOptions) -> Result<ModelFiles> {
+    let endpoint = opts
+        .endpoint
+        .clone()
+        .or_else(|| std::env::var("HF_ENDPOINT").ok())
+        .unwrap_or_else(|| "https://huggingface.co".to_string());
     let api = hf_hub::api::sync::ApiBuilder::from_cache(hf_hub::Cache::new(cache.to_path_buf()))
+        .with_endpoint(endpoint)
+        .with_retries(0)
         .with_progress(false)
         .build()
         .context("cannot start the Hugging Face hub client")?;
     let repo = api.repo(hf_hub::Repo::with_revision(
         model_id.to_string(),
         hf_hub::RepoType::Model,
-        revision.to_string(),
+        opts.revision.clone(),
     ));
     let mut dir = None;
     for name in REQUIRED {
