@@ -204,7 +204,7 @@ fn distilbert_mask_is_inverted_for_candle() {
 #[test]
 fn config_errors_name_the_file_and_key() {
     let err = |json: &str| HfConfig::parse(json, "cfg.json").and_then(|c| c.labels().map(|_| c));
-    let msg = |json: &str| format!("{:#}", err(json).err().expect("should fail"));
+    let msg = |json: &str| format!("{:#}", err(json).expect_err("should fail"));
     assert!(msg("{").contains("cfg.json: not valid JSON"));
     assert!(msg(r#"{"model_type": "gpt2"}"#).contains("model_type `gpt2` is not supported"));
     assert!(msg(r#"{"hidden_size": 4}"#).contains("`model_type` missing"));

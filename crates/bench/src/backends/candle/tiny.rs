@@ -132,10 +132,9 @@ pub fn write(dir: &Path, spec: &TinySpec) -> Result<()> {
             &mut g,
         )?;
     }
-    for [w, b] in [lin(&format!("{base}.embeddings.LayerNorm"))] {
-        put(&mut t, w, &[h], &mut g)?;
-        put(&mut t, b, &[h], &mut g)?;
-    }
+    let [w, b] = lin(&format!("{base}.embeddings.LayerNorm"));
+    put(&mut t, w, &[h], &mut g)?;
+    put(&mut t, b, &[h], &mut g)?;
     for l in 0..LAYERS {
         // (name, out, in) of each dense layer, then the layer norms.
         let (dense, norms): (Vec<(String, usize, usize)>, Vec<String>) =
