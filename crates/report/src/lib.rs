@@ -6,5 +6,6 @@ pub mod pareto;
 pub mod rating;
 pub mod stats;
 pub mod analysis;
+pub mod codecarbon;
 pub mod parity;
 pub mod tables;

@@ -49,55 +49,59 @@ impl Timestamp {
         Self::from_unix(secs)
     }
 
-    /// Parse `YYYY-MM-DDTHH:MM:SS[.ffffff][Z|+hh:mm]` (a space may replace the `T`). The
-    /// offset, if any, is checked for form and dropped: CodeCarbon's own files carry none.
+    /// Parse `YYYY-MM-DDTHH:MM:SS[.ffffff][Z|+hh:mm]`. A space may replace the `T` and the
+    /// hour may have one digit (`2023-10-06 0:05:27`: rows of the "Power Hungry Processing"
+    /// logs went through a spreadsheet). An offset is checked for form and dropped:
+    /// CodeCarbon's own files carry none.
     pub fn parse(s: &str) -> Result<Self, String> {
         let bad = || format!("{s:?} is not a timestamp of the form 2024-01-31T13:45:00");
-        let b = s.trim().as_bytes();
-        if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b' ') {
-            return Err(bad());
-        }
-        if b[13] != b':' || b[16] != b':' {
-            return Err(bad());
-        }
-        let num = |r: std::ops::Range<usize>| -> Result<u32, String> {
-            let t = std::str::from_utf8(&b[r]).map_err(|_| bad())?;
-            if !t.bytes().all(|c| c.is_ascii_digit()) {
-                return Err(bad());
-            }
-            t.parse().map_err(|_| bad())
+        let t = s.trim();
+        let (date, time) = t.split_once(['T', ' ']).ok_or_else(bad)?;
+        let time = time.trim_start();
+        // split an offset off the time
+        let (time, offset) = match time.find(['Z', '+', '-']) {
+            Some(i) => (&time[..i], &time[i..]),
+            None => (time, ""),
         };
-        let mut ts = Self {
-            year: num(0..4)? as i32,
-            month: num(5..7)? as u8,
-            day: num(8..10)? as u8,
-            hour: num(11..13)? as u8,
-            minute: num(14..16)? as u8,
-            second: num(17..19)? as u8,
-            micros: 0,
-        };
-        let mut i = 19;
-        if b.get(i) == Some(&b'.') {
-            let start = i + 1;
-            i = start;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
-            }
-            if i == start {
-                return Err(bad());
-            }
-            let frac = std::str::from_utf8(&b[start..i.min(start + 6)]).map_err(|_| bad())?;
-            ts.micros = format!("{frac:0<6}").parse().map_err(|_| bad())?;
-        }
-        let rest = &s.trim()[i..];
-        let offset_ok = rest.is_empty()
-            || rest == "Z"
-            || (rest.len() == 6
-                && matches!(rest.as_bytes()[0], b'+' | b'-')
-                && rest.as_bytes()[3] == b':');
+        let offset_ok = offset.is_empty()
+            || offset == "Z"
+            || (offset.len() == 6 && offset.as_bytes()[3] == b':');
         if !offset_ok {
             return Err(bad());
         }
+        let field = |v: &str, min: usize, max: usize| -> Result<u32, String> {
+            if v.len() < min || v.len() > max || !v.bytes().all(|c| c.is_ascii_digit()) {
+                return Err(bad());
+            }
+            v.parse().map_err(|_| bad())
+        };
+        let d: Vec<&str> = date.split('-').collect();
+        let (hms, frac) = match time.split_once('.') {
+            Some((a, b)) => (a, Some(b)),
+            None => (time, None),
+        };
+        let h: Vec<&str> = hms.split(':').collect();
+        if d.len() != 3 || h.len() != 3 {
+            return Err(bad());
+        }
+        let micros = match frac {
+            None => 0,
+            Some(f) => {
+                field(f, 1, 9)?;
+                format!("{:0<6}", &f[..f.len().min(6)])
+                    .parse()
+                    .map_err(|_| bad())?
+            }
+        };
+        let ts = Self {
+            year: field(d[0], 4, 4)? as i32,
+            month: field(d[1], 1, 2)? as u8,
+            day: field(d[2], 1, 2)? as u8,
+            hour: field(h[0], 1, 2)? as u8,
+            minute: field(h[1], 2, 2)? as u8,
+            second: field(h[2], 2, 2)? as u8,
+            micros,
+        };
         let valid = (1..=12).contains(&ts.month)
             && (1..=31).contains(&ts.day)
             && ts.hour < 24
@@ -151,7 +155,18 @@ mod tests {
         }
         let t = Timestamp::parse("2023-09-10 21:06:08.5+02:00").unwrap();
         assert_eq!((t.hour, t.micros), (21, 500_000));
-        for s in ["", "2023-09-10", "2023-13-10T21:06:08", "2023-09-10T21:06:08junk", "x023-09-10T21:06:08"] {
+        // a spreadsheet-edited row of the Power Hungry Processing logs
+        let t = Timestamp::parse("2023-10-06 0:05:27").unwrap();
+        assert_eq!(t.to_string(), "2023-10-06T00:05:27");
+        for s in [
+            "",
+            "2023-09-10",
+            "2023-13-10T21:06:08",
+            "2023-09-10T21:06:08junk",
+            "x023-09-10T21:06:08",
+            "2023-09-10T21:6:08",
+            "2023-09-10T21:06:08+2",
+        ] {
             assert!(Timestamp::parse(s).is_err(), "{s}");
         }
     }

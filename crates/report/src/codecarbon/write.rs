@@ -182,7 +182,9 @@ fn header_matches(h: &[String]) -> bool {
 }
 
 fn sibling(path: &Path, n: u32) -> PathBuf {
-    let stem = path.file_stem().map_or("emissions".into(), |s| s.to_string_lossy().into_owned());
+    let stem = path
+        .file_stem()
+        .map_or("emissions".into(), |s| s.to_string_lossy().into_owned());
     let name = match path.extension() {
         Some(ext) => format!("{stem}-{n}.{}", ext.to_string_lossy()),
         None => format!("{stem}-{n}"),
