@@ -131,7 +131,7 @@ pub fn model_card_yaml(e: &Estimate, training_type: TrainingType) -> String {
     };
     let source = format!(
         "powerhungry estimate ({}): {} W x {} h x {} x utilisation {} x PUE {} at {} gCO2e/kWh ({})",
-        e.method, e.power_w, e.hours, e.count, e.utilization, e.intensity.pue, e.intensity.g_per_kwh, e.intensity.source
+        e.method, e.power_w, e.hours, e.count, e.utilization, e.intensity.pue, round_sig(e.intensity.g_per_kwh), e.intensity.source
     );
     format!(
         "co2_eq_emissions:\n  emissions: {}\n  source: {}\n  training_type: {}\n  geographical_location: {}\n  hardware_used: {}\n",
@@ -144,7 +144,7 @@ pub fn model_card_yaml(e: &Estimate, training_type: TrainingType) -> String {
 }
 
 /// Round to 6 significant digits for display (estimates carry no more precision than that).
-fn round_sig(x: f64) -> f64 {
+pub fn round_sig(x: f64) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
     }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod estimate;
 pub mod grid;
 pub mod hardware;
+pub mod list;
 pub mod location;
 pub mod parity;
 pub mod suggest;
@@ -18,7 +19,7 @@ pub mod units;
 
 pub use emissions::{emissions_g, emissions_kg, Emissions, Equivalents};
 pub use error::CarbonError;
-pub use estimate::{estimate, model_card_yaml, Estimate, EstimateInput, TrainingType};
+pub use estimate::{estimate, model_card_yaml, round_sig, Estimate, EstimateInput, TrainingType};
 pub use hardware::{lookup_hardware, Hardware};
 pub use location::{resolve, LocationQuery, ResolvedIntensity};
 pub use parity::{days_at, parity, parity_inferences, Parity};
