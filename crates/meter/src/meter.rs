@@ -210,11 +210,17 @@ impl State {
             .filter(|s| s.t_s > open.t_s && s.t_s <= close.t_s)
             .cloned()
             .collect();
+        // A window opened before `track_process` has no process figures: machine scope.
+        let scope = if process.is_some() {
+            self.config.scope
+        } else {
+            Scope::Machine
+        };
         WindowReport {
             name,
             start_s: open.t_s,
             duration_s: duration,
-            scope: self.config.scope,
+            scope,
             components,
             process,
             samples,
@@ -450,6 +456,20 @@ impl Meter {
             st.closed.push(report.clone());
         }
         Ok(report)
+    }
+
+    /// Attribute CPU energy to the process tree rooted at `pid` in every window opened from
+    /// now on (process scope, for a process started after the meter and its baseline).
+    pub fn track_process(&self, pid: u32) {
+        let mut st = self.shared.lock();
+        st.config.scope = Scope::Process { pid };
+        st.proc = Some(ProcTracker {
+            procfs_root: st.config.procfs_root.clone(),
+            pid,
+            acc: 0,
+            last: None,
+            last_busy: 0,
+        });
     }
 
     /// Total power of the counted components over the latest sample interval, in watts.

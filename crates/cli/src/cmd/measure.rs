@@ -1,8 +1,497 @@
-//! `powerhungry measure` (being built; see the open issue).
+//! `powerhungry measure [options] -- CMD ARGS...`: run a command under the meter, pass its exit
+//! code through, print energy per component with its method, CO2e, append a CodeCarbon row.
+
+use super::location::LocationFlags;
+use anyhow::{bail, Context};
+use powerhungry_meter::{GpuSelection, Meter, MeterConfig, MeterReport, WindowReport};
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus};
+use std::time::Duration;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopeArg {
+    /// Everything the counted devices used while the command ran.
+    Machine,
+    /// CPU energy billed to the command's process tree by its share of CPU time (idle part
+    /// kept apart); GPU and RAM stay machine-wide.
+    Process,
+}
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Power sampling interval in milliseconds (energy counters are also read exactly when the
+    /// command starts and ends, whatever this is).
+    #[arg(long, default_value_t = 100, value_name = "MS")]
+    pub interval_ms: u64,
+    /// Measure idle power for N seconds before running the command, so energy is also shown
+    /// above idle.
+    #[arg(long, default_value_t = 0.0, value_name = "SECONDS")]
+    pub idle_seconds: f64,
+    /// Whose energy to report: the machine, or the command's process tree (see docs/meter.md).
+    #[arg(long, value_enum, default_value_t = ScopeArg::Machine)]
+    pub scope: ScopeArg,
+    /// NVIDIA GPUs (NVML indices) the command may use, e.g. `0,1`, or `none` to skip NVML.
+    /// Intersected with CUDA_VISIBLE_DEVICES; other GPUs are reported apart, never summed.
+    #[arg(long, value_name = "LIST")]
+    pub gpus: Option<String>,
+    /// CPU TDP in watts for the CPU-load estimate, overriding the embedded table.
+    #[arg(long, value_name = "WATTS")]
+    pub cpu_tdp: Option<f64>,
+    /// Root of the sysfs tree to read RAPL from (a host's tree exposed to a VM, or a test tree).
+    #[arg(long, default_value = "/sys", value_name = "DIR")]
+    pub sysfs_root: PathBuf,
+    /// Root of the procfs tree to read utilisation, memory and processes from.
+    #[arg(long, default_value = "/proc", value_name = "DIR")]
+    pub procfs_root: PathBuf,
+    /// CodeCarbon-compatible CSV to append a row to.
+    #[arg(long, default_value = "emissions.csv", value_name = "FILE")]
+    pub output: PathBuf,
+    /// Don't write the CSV row.
+    #[arg(long, conflicts_with = "output")]
+    pub no_csv: bool,
+    /// If the CSV exists with another header, write to a new file next to it
+    /// (`emissions.1.csv`, ...) instead of failing.
+    #[arg(long)]
+    pub new_file_on_mismatch: bool,
+    /// `project_name` column of the CSV row.
+    #[arg(long, default_value = "powerhungry", value_name = "NAME")]
+    pub project_name: String,
+    /// `experiment_id` column of the CSV row.
+    #[arg(long, value_name = "ID")]
+    pub experiment_id: Option<String>,
+    /// Write the full detail (per-component energy, methods, samples, baseline) as JSON here.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    #[command(flatten)]
+    pub location: LocationFlags,
+    /// The command to run and its arguments (after `--`).
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<u8> {
-    anyhow::bail!("`powerhungry measure` is not built yet")
+fn parse_gpus(s: Option<&str>) -> anyhow::Result<GpuSelection> {
+    let Some(s) = s else {
+        return Ok(GpuSelection::All);
+    };
+    if s.trim().eq_ignore_ascii_case("none") {
+        return Ok(GpuSelection::None);
+    }
+    let list = s
+        .split(',')
+        .map(|p| {
+            p.trim().parse::<u32>().with_context(|| {
+                format!("--gpus {s:?}: {p:?} is not a GPU index (expected e.g. 0,1 or none)")
+            })
+        })
+        .collect::<anyhow::Result<Vec<u32>>>()?;
+    Ok(GpuSelection::Indices(list))
+}
+
+/// What `--json` writes.
+#[derive(serde::Serialize)]
+struct JsonOut<'a> {
+    command: &'a [String],
+    exit_code: u8,
+    /// The command's window: what the summary and the CSV row report.
+    window: &'a WindowReport,
+    emissions: powerhungry_carbon::Emissions,
+    location: &'a powerhungry_carbon::ResolvedIntensity,
+    meter: &'a MeterReport,
+}
+
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    if args.interval_ms == 0 {
+        bail!("--interval-ms must be at least 1");
+    }
+    if !(args.idle_seconds >= 0.0 && args.idle_seconds.is_finite()) {
+        bail!(
+            "--idle-seconds must be a number >= 0, got {}",
+            args.idle_seconds
+        );
+    }
+    if let Some(w) = args.cpu_tdp {
+        if !(w > 0.0 && w.is_finite()) {
+            bail!("--cpu-tdp must be a positive number of watts, got {w}");
+        }
+    }
+    let gpus = parse_gpus(args.gpus.as_deref())?;
+    // Resolve the location before running anything: a typo must not cost a whole run.
+    let location = args.location.resolve()?;
+    if !args.no_csv {
+        csv::precheck(&args.output, args.new_file_on_mismatch)?;
+    }
+
+    let config = MeterConfig {
+        interval: Duration::from_millis(args.interval_ms),
+        sysfs_root: args.sysfs_root.clone(),
+        procfs_root: args.procfs_root.clone(),
+        gpus,
+        cpu_tdp: args.cpu_tdp,
+        idle_seconds: args.idle_seconds,
+        ..MeterConfig::default()
+    };
+    if args.idle_seconds > 0.0 {
+        eprintln!(
+            "powerhungry: measuring idle power for {} s",
+            args.idle_seconds
+        );
+    }
+    let meter = Meter::start(config).context("starting the meter")?;
+
+    let (program, rest) = args
+        .command
+        .split_first()
+        .context("no command given after `--`")?;
+    let mut child = Command::new(program)
+        .args(rest)
+        .spawn()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => anyhow::anyhow!("command not found: {program:?}"),
+            std::io::ErrorKind::PermissionDenied => {
+                anyhow::anyhow!("command {program:?} is not executable (permission denied)")
+            }
+            _ => anyhow::anyhow!("cannot run {program:?}: {e}"),
+        })?;
+    let pid = child.id();
+    // Like `time`: Ctrl-C goes to the command; we stay to report what it used.
+    let _guard = IgnoreInterrupts::new();
+    if args.scope == ScopeArg::Process {
+        meter.track_process(pid);
+    }
+    let window = meter.open_window("command");
+    // Wait for the exit without reaping, so the process tree's final CPU times are still
+    // readable when the window closes.
+    wait_exited_keep_zombie(pid);
+    let report = meter.close_window(window)?;
+    let status = child.wait().context("waiting for the command")?;
+    let meter_report = meter.finish()?;
+    let exit_code = exit_code(status);
+
+    let total_j = report.total_j();
+    let emissions = location.emissions(total_j);
+    summary::print(&args.command, exit_code, &report, &emissions, &location);
+    if !args.no_csv {
+        let row = csv::row(
+            &args,
+            &report,
+            &emissions,
+            &location,
+            std::time::SystemTime::now(),
+        );
+        let written = csv::append(&args.output, &row, args.new_file_on_mismatch)?;
+        eprintln!("  CSV row appended to {}", written.display());
+    }
+    if let Some(path) = &args.json {
+        let out = JsonOut {
+            command: &args.command,
+            exit_code,
+            window: &report,
+            emissions,
+            location: &location,
+            meter: &meter_report,
+        };
+        let text = serde_json::to_string_pretty(&out)?;
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(exit_code)
+}
+
+/// The shell convention: the exit code, or 128 + signal number.
+fn exit_code(status: ExitStatus) -> u8 {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(c), _) => (c & 0xff) as u8,
+        (None, Some(sig)) => (128 + sig).min(255) as u8,
+        _ => 1,
+    }
+}
+
+/// Block until `pid` has exited, leaving it a zombie (waitid with WNOWAIT).
+fn wait_exited_keep_zombie(pid: u32) {
+    loop {
+        // SAFETY: siginfo_t is plain data; waitid only writes into it.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        let r = unsafe {
+            libc::waitid(
+                libc::P_PID,
+                pid as libc::id_t,
+                &mut info,
+                libc::WEXITED | libc::WNOWAIT,
+            )
+        };
+        if r == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return;
+        }
+    }
+}
+
+/// Ignore SIGINT and SIGQUIT in this process while alive (the child keeps the defaults: it
+/// was spawned before this guard).
+struct IgnoreInterrupts {
+    old: [libc::sighandler_t; 2],
+}
+
+impl IgnoreInterrupts {
+    fn new() -> Self {
+        // SAFETY: installing SIG_IGN is async-signal-safe and has no preconditions.
+        unsafe {
+            Self {
+                old: [
+                    libc::signal(libc::SIGINT, libc::SIG_IGN),
+                    libc::signal(libc::SIGQUIT, libc::SIG_IGN),
+                ],
+            }
+        }
+    }
+}
+
+impl Drop for IgnoreInterrupts {
+    fn drop(&mut self) {
+        // SAFETY: restores the handlers saved in `new`.
+        unsafe {
+            libc::signal(libc::SIGINT, self.old[0]);
+            libc::signal(libc::SIGQUIT, self.old[1]);
+        }
+    }
+}
+
+mod summary {
+    use powerhungry_carbon::{Emissions, ResolvedIntensity};
+    use powerhungry_meter::WindowReport;
+
+    /// Human summary on stderr (stdout belongs to the command).
+    pub fn print(
+        command: &[String],
+        code: u8,
+        w: &WindowReport,
+        e: &Emissions,
+        loc: &ResolvedIntensity,
+    ) {
+        eprintln!();
+        eprintln!(
+            "powerhungry: `{}` exited with {code} after {:.3} s",
+            command.join(" "),
+            w.duration_s
+        );
+        for c in &w.components {
+            let mut extra = String::new();
+            if let Some(p) = c.process_j {
+                extra.push_str(&format!("  process tree: {p:.3} J"));
+            }
+            if let Some(a) = c.above_idle_j {
+                extra.push_str(&format!("  above idle: {a:.3} J"));
+            }
+            if !c.counted {
+                extra.push_str("  NOT COUNTED");
+            }
+            if let Some(n) = &c.note {
+                extra.push_str(&format!(" ({n})"));
+            }
+            eprintln!(
+                "  {:<28} {:>12.3} J  {}{extra}",
+                c.component.to_string(),
+                c.energy_j,
+                c.method
+            );
+        }
+        if let Some(p) = &w.process {
+            eprintln!(
+                "  process tree {}: {:.2} CPU-s of {:.2} busy CPU-s = {:.1} % share; CPU idle {:.3} J \
+                 kept apart (idle from {})",
+                p.pid,
+                p.tree_cpu_s,
+                p.machine_busy_cpu_s,
+                p.share * 100.0,
+                p.cpu_idle_j,
+                p.idle_source
+            );
+        }
+        let total = w.total_j();
+        let above = w
+            .above_idle_j()
+            .map(|a| format!("; above idle {a:.3} J"))
+            .unwrap_or_default();
+        eprintln!(
+            "  total {:.3} J = {:.6} Wh ({}){above}",
+            total,
+            total / 3600.0,
+            w.methods_label()
+        );
+        eprintln!(
+            "  CO2e {:.4} g at {} ({:.1} gCO2e/kWh, PUE {:.2}, {})",
+            e.co2e_g, loc.label, loc.g_per_kwh, loc.pue, loc.source
+        );
+        if let Some(warn) = &loc.warning {
+            eprintln!("  warning: {warn}");
+        }
+        for warn in &w.warnings {
+            eprintln!("  warning: {warn}");
+        }
+    }
+}
+
+mod csv {
+    use super::{Args, ScopeArg};
+    use anyhow::Context;
+    use powerhungry_carbon::{Emissions, ResolvedIntensity};
+    use powerhungry_meter::{procfs, Component, ComponentClass, WindowReport};
+    use powerhungry_report::codecarbon::{
+        self, EmissionsRow, OnHeaderMismatch, RunEnergy, Timestamp, V3_COLUMNS,
+    };
+    use std::collections::hash_map::RandomState;
+    use std::collections::BTreeMap;
+    use std::hash::{BuildHasher, Hasher};
+    use std::path::Path;
+    use std::time::SystemTime;
+
+    /// Before running anything: fail now if the file exists with another header and the user
+    /// did not ask for a new file (the row would otherwise be lost after a long run).
+    pub fn precheck(path: &Path, new_file: bool) -> anyhow::Result<()> {
+        if new_file {
+            return Ok(());
+        }
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        };
+        let Some(first) = text.lines().next().filter(|l| !l.trim().is_empty()) else {
+            return Ok(());
+        };
+        let header: Vec<&str> = first
+            .trim_start_matches('\u{feff}')
+            .split(',')
+            .map(str::trim)
+            .collect();
+        if header != V3_COLUMNS {
+            anyhow::bail!(
+                "{}: exists with a header that is not CodeCarbon 3.x's 38 columns ({} columns); \
+                 not appending to it: pass --output with another file, or --new-file-on-mismatch",
+                path.display(),
+                header.len()
+            );
+        }
+        Ok(())
+    }
+
+    pub fn append(
+        path: &Path,
+        row: &EmissionsRow,
+        new_file: bool,
+    ) -> anyhow::Result<std::path::PathBuf> {
+        let how = if new_file {
+            OnHeaderMismatch::NewFile
+        } else {
+            OnHeaderMismatch::Error
+        };
+        Ok(codecarbon::append(path, row, how)?)
+    }
+
+    /// Energy of one class over the window, `None` when no counted component of it exists
+    /// (an empty CSV field, not a misleading 0). RAPL psys counted alone goes under CPU.
+    fn class_energy(w: &WindowReport, classes: &[ComponentClass]) -> Option<f64> {
+        let mut found = false;
+        let mut sum = 0.0;
+        for c in w.components.iter().filter(|c| c.counted) {
+            if classes.contains(&c.component.class()) {
+                found = true;
+                sum += c.billed_j();
+            }
+        }
+        found.then_some(sum)
+    }
+
+    /// A random RFC 4122 version-4 UUID, as CodeCarbon's run_id.
+    fn uuid4() -> String {
+        let mut bytes = [0u8; 16];
+        for half in bytes.chunks_mut(8) {
+            let mut h = RandomState::new().build_hasher();
+            h.write_u128(
+                SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos()),
+            );
+            half.copy_from_slice(&h.finish().to_le_bytes());
+        }
+        bytes[6] = (bytes[6] & 0x0f) | 0x40;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        format!(
+            "{}-{}-{}-{}-{}",
+            &hex[0..8],
+            &hex[8..12],
+            &hex[12..16],
+            &hex[16..20],
+            &hex[20..32]
+        )
+    }
+
+    pub fn row(
+        args: &Args,
+        w: &WindowReport,
+        e: &Emissions,
+        loc: &ResolvedIntensity,
+        ended: SystemTime,
+    ) -> EmissionsRow {
+        let energy = RunEnergy {
+            duration_s: w.duration_s,
+            cpu_j: class_energy(w, &[ComponentClass::Cpu, ComponentClass::Platform]),
+            gpu_j: class_energy(w, &[ComponentClass::Gpu]),
+            ram_j: class_energy(w, &[ComponentClass::Ram]),
+            emissions_kg: e.co2e_kg,
+        };
+        let secs = ended
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let mut row =
+            EmissionsRow::from_energy(Timestamp::from_unix(secs), &args.project_name, &energy);
+        row.run_id = Some(uuid4());
+        row.experiment_id = args.experiment_id.clone();
+        // Location: a cloud code is "provider:region"; a 3-letter code is a country.
+        if let Some((provider, region)) = loc.code.split_once(':') {
+            row.cloud_provider = Some(provider.to_string());
+            row.cloud_region = Some(region.to_string());
+            row.on_cloud = Some(true);
+        } else {
+            row.on_cloud = Some(false);
+            if loc.code.len() == 3 && loc.code.chars().all(|c| c.is_ascii_uppercase()) {
+                row.country_iso_code = Some(loc.code.clone());
+                let name = loc
+                    .label
+                    .strip_suffix(&format!(" ({})", loc.code))
+                    .unwrap_or(&loc.label);
+                row.country_name = Some(name.to_string());
+            } else if loc.code.contains('-') {
+                row.region = Some(loc.code.clone());
+            }
+        }
+        row.pue = Some(loc.pue);
+        let release = std::fs::read_to_string(args.procfs_root.join("sys/kernel/osrelease"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+        row.os = Some(format!("Linux-{release}-{}", std::env::consts::ARCH));
+        if let Ok((brand, topo)) = procfs::cpu_topology(&args.procfs_root) {
+            row.cpu_count = Some(topo.logical_cpus);
+            row.cpu_model = Some(brand);
+        }
+        let mut gpus: BTreeMap<String, u32> = BTreeMap::new();
+        for c in w.components.iter().filter(|c| c.counted) {
+            if let Component::Gpu { name, .. } = &c.component {
+                *gpus.entry(name.clone()).or_default() += 1;
+            }
+        }
+        if !gpus.is_empty() {
+            row.gpu_count = Some(gpus.values().sum());
+            let models: Vec<String> = gpus.iter().map(|(n, k)| format!("{k} x {n}")).collect();
+            row.gpu_model = Some(models.join(", "));
+        }
+        if let Ok(bytes) = procfs::mem_total_bytes(&args.procfs_root) {
+            row.ram_total_size_gb = Some(bytes as f64 / (1u64 << 30) as f64);
+        }
+        row.tracking_mode = Some(match args.scope {
+            ScopeArg::Machine => "machine".into(),
+            ScopeArg::Process => "process".into(),
+        });
+        row
+    }
 }

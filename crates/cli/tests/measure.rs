@@ -1,0 +1,341 @@
+//! `powerhungry measure` end to end with the real binary: exit codes, errors, the CodeCarbon
+//! CSV, and joules measured on a fake powercap tree whose counters move while the command runs.
+
+use assert_cmd::Command;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const V3: [&str; 38] = [
+    "timestamp",
+    "project_name",
+    "run_id",
+    "experiment_id",
+    "duration",
+    "emissions",
+    "emissions_rate",
+    "cpu_power",
+    "gpu_power",
+    "ram_power",
+    "cpu_energy",
+    "gpu_energy",
+    "ram_energy",
+    "energy_consumed",
+    "water_consumed",
+    "country_name",
+    "country_iso_code",
+    "region",
+    "cloud_provider",
+    "cloud_region",
+    "os",
+    "python_version",
+    "codecarbon_version",
+    "cpu_count",
+    "cpu_model",
+    "gpu_count",
+    "gpu_model",
+    "longitude",
+    "latitude",
+    "ram_total_size",
+    "tracking_mode",
+    "cpu_utilization_percent",
+    "gpu_utilization_percent",
+    "ram_utilization_percent",
+    "ram_used_gb",
+    "on_cloud",
+    "pue",
+    "wue",
+];
+
+fn testdata(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../meter/testdata")
+        .join(rel)
+}
+
+fn copy_tree(src: &Path, dst: &Path) {
+    fs::create_dir_all(dst).unwrap();
+    for e in fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        let to = dst.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &to);
+        } else {
+            fs::copy(e.path(), &to).unwrap();
+        }
+    }
+}
+
+/// The binary in a temp dir, with no GPU probing, an empty sysfs (CPU estimated) and a fixed
+/// location so no environment or config file changes the result.
+fn measure(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("powerhungry").unwrap();
+    c.current_dir(dir)
+        .env_remove("POWERHUNGRY_CONFIG")
+        .env_remove("POWERHUNGRY_COUNTRY")
+        .env_remove("POWERHUNGRY_REGION")
+        .env_remove("POWERHUNGRY_CLOUD")
+        .env_remove("POWERHUNGRY_INTENSITY")
+        .env_remove("POWERHUNGRY_PUE")
+        .env("HOME", dir)
+        .args(["measure", "--gpus", "none", "--sysfs-root"])
+        .arg(dir.join("no-sys"));
+    c
+}
+
+#[test]
+fn exit_code_is_passed_through() {
+    let dir = tempfile::tempdir().unwrap();
+    measure(dir.path())
+        .args(["--no-csv", "--country", "FRA", "--", "sh", "-c", "exit 3"])
+        .assert()
+        .code(3);
+    // Killed by a signal: 128 + n (SIGTERM = 15).
+    measure(dir.path())
+        .args([
+            "--no-csv",
+            "--country",
+            "FRA",
+            "--",
+            "sh",
+            "-c",
+            "kill -TERM $$",
+        ])
+        .assert()
+        .code(143);
+}
+
+#[test]
+fn missing_command_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = measure(dir.path())
+        .args([
+            "--no-csv",
+            "--country",
+            "FRA",
+            "--",
+            "/no/such/program-xyz",
+            "arg",
+        ])
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("command not found") && err.contains("/no/such/program-xyz"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("emissions.csv").exists(),
+        "no row for a run that never started"
+    );
+    // No command at all: a usage error.
+    measure(dir.path()).args(["--no-csv"]).assert().failure();
+}
+
+#[test]
+fn csv_has_codecarbons_38_columns_and_one_row_per_run() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        measure(dir.path())
+            .args(["--project-name", "demo", "--country", "FRA", "--", "true"])
+            .assert()
+            .success();
+    }
+    let mut rdr = csv::Reader::from_path(dir.path().join("emissions.csv")).unwrap();
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, V3);
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    let col = |r: &csv::StringRecord, name: &str| {
+        r[V3.iter().position(|c| *c == name).unwrap()].to_string()
+    };
+    let num = |r: &csv::StringRecord, name: &str| col(r, name).parse::<f64>().unwrap();
+    for r in &rows {
+        assert_eq!(r.len(), 38);
+        assert_eq!(col(r, "project_name"), "demo");
+        assert_eq!(col(r, "tracking_mode"), "machine");
+        assert_eq!(col(r, "country_iso_code"), "FRA");
+        // No GPU: empty, not 0.
+        assert_eq!(col(r, "gpu_energy"), "");
+        // energy_consumed = cpu + ram (kWh); power = energy / duration.
+        let (cpu, ram, total) = (
+            num(r, "cpu_energy"),
+            num(r, "ram_energy"),
+            num(r, "energy_consumed"),
+        );
+        assert!(cpu > 0.0 && ram > 0.0);
+        assert!(
+            (cpu + ram - total).abs() <= 1e-12 * total.max(1e-30) * 10.0 + 1e-18,
+            "{cpu}+{ram}!={total}"
+        );
+        let dur = num(r, "duration");
+        assert!((num(r, "cpu_power") - cpu * 3.6e6 / dur).abs() < 1e-6 * num(r, "cpu_power"));
+    }
+    assert_ne!(col(&rows[0], "run_id"), col(&rows[1], "run_id"));
+}
+
+#[test]
+fn csv_with_another_header_is_not_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("emissions.csv");
+    fs::write(&csv, "a,b,c\n1,2,3\n").unwrap();
+    let out = measure(dir.path())
+        .args(["--country", "FRA", "--", "touch", "ran"])
+        .assert()
+        .failure()
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("emissions.csv") && err.contains("--new-file-on-mismatch"),
+        "{err}"
+    );
+    assert_eq!(fs::read_to_string(&csv).unwrap(), "a,b,c\n1,2,3\n");
+    assert!(
+        !dir.path().join("ran").exists(),
+        "checked before running the command"
+    );
+    // Asked for a new file: the row goes next to it.
+    measure(dir.path())
+        .args(["--country", "FRA", "--new-file-on-mismatch", "--", "true"])
+        .assert()
+        .success();
+    assert_eq!(fs::read_to_string(&csv).unwrap(), "a,b,c\n1,2,3\n");
+    let mut rdr = csv::Reader::from_path(dir.path().join("emissions-1.csv")).unwrap();
+    assert_eq!(rdr.headers().unwrap().len(), 38);
+}
+
+#[test]
+fn no_location_uses_the_world_average_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = measure(dir.path())
+        .args(["--no-csv", "--", "true"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("CO2e"), "{err}");
+    assert!(err.to_lowercase().contains("world"), "{err}");
+    assert!(err.contains("warning"), "{err}");
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn component<'a>(window: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value {
+    window["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["component"]["kind"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in {window}"))
+}
+
+#[test]
+fn joules_from_a_fake_rapl_tree_advanced_while_the_command_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let sys = dir.path().join("sys");
+    copy_tree(&testdata("powercap/desktop"), &sys);
+    let pkg = sys.join("class/powercap/intel-rapl:0/energy_uj");
+    let dram = sys.join("class/powercap/intel-rapl:0:1/energy_uj");
+    let started = dir.path().join("started");
+    let done = dir.path().join("done");
+    // While the command runs, a thread moves the counters in 10 steps: package
+    // 1 000 000 -> 6 000 000 uJ (+5 J), dram 200 000 -> 1 200 000 uJ (+1 J).
+    let writer = {
+        let (pkg, dram, started, done) = (pkg.clone(), dram.clone(), started.clone(), done.clone());
+        std::thread::spawn(move || {
+            while !started.exists() {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            for i in 1..=10u64 {
+                fs::write(&pkg, format!("{}\n", 1_000_000 + i * 500_000)).unwrap();
+                fs::write(&dram, format!("{}\n", 200_000 + i * 100_000)).unwrap();
+                std::thread::sleep(Duration::from_millis(30));
+            }
+            fs::write(&done, "").unwrap();
+        })
+    };
+    let script = format!(
+        "touch {}; while [ ! -f {} ]; do sleep 0.01; done",
+        started.display(),
+        done.display()
+    );
+    let mut cmd = Command::cargo_bin("powerhungry").unwrap();
+    cmd.current_dir(dir.path())
+        .env("HOME", dir.path())
+        .args([
+            "measure",
+            "--gpus",
+            "none",
+            "--interval-ms",
+            "10",
+            "--country",
+            "FRA",
+            "--json",
+            "out.json",
+            "--sysfs-root",
+        ])
+        .arg(&sys)
+        .args(["--", "sh", "-c", &script]);
+    cmd.timeout(Duration::from_secs(60)).assert().success();
+    writer.join().unwrap();
+    let v = json(&dir.path().join("out.json"));
+    let w = &v["window"];
+    let p = component(w, "cpu_package");
+    assert_eq!(p["method"], "measured:rapl");
+    assert!((p["energy_j"].as_f64().unwrap() - 5.0).abs() < 1e-9, "{p}");
+    let d = component(w, "dram");
+    assert!((d["energy_j"].as_f64().unwrap() - 1.0).abs() < 1e-9, "{d}");
+    // psys did not move and is not counted.
+    assert_eq!(component(w, "psys")["counted"], false);
+    // Samples were taken in between and integrate to the same 6 J.
+    let samples = w["samples"].as_array().unwrap();
+    assert!(samples.len() >= 2, "{} samples", samples.len());
+    let integrated: f64 = samples
+        .iter()
+        .map(|s| s["total_w"].as_f64().unwrap() * s["dt_s"].as_f64().unwrap())
+        .sum();
+    assert!((integrated - 6.0).abs() < 1e-6, "{integrated}");
+    // The CSV row says the same in kWh: cpu 5 J, ram 1 J.
+    let mut rdr = csv::Reader::from_path(dir.path().join("emissions.csv")).unwrap();
+    let row = rdr.records().next().unwrap().unwrap();
+    let cpu_kwh: f64 = row[10].parse().unwrap();
+    let ram_kwh: f64 = row[12].parse().unwrap();
+    assert!((cpu_kwh - 5.0 / 3.6e6).abs() < 1e-15, "{cpu_kwh}");
+    assert!((ram_kwh - 1.0 / 3.6e6).abs() < 1e-15, "{ram_kwh}");
+}
+
+#[test]
+fn process_scope_attributes_a_share_of_cpu() {
+    let dir = tempfile::tempdir().unwrap();
+    measure(dir.path())
+        .args([
+            "--no-csv",
+            "--scope",
+            "process",
+            "--country",
+            "FRA",
+            "--json",
+            "p.json",
+            "--",
+        ])
+        .args([
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done",
+        ])
+        .assert()
+        .success();
+    let v = json(&dir.path().join("p.json"));
+    let p = &v["window"]["process"];
+    let share = p["share"].as_f64().unwrap();
+    assert!(share > 0.0 && share <= 1.0, "{p}");
+    assert_eq!(p["idle_source"], "power model");
+    let cpu = component(&v["window"], "cpu_package");
+    assert!(cpu["process_j"].as_f64().unwrap() <= cpu["energy_j"].as_f64().unwrap());
+}
