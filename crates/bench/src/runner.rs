@@ -127,7 +127,7 @@ pub fn run(suite: &LoadedSuite, opts: &RunOptions, parts: RunParts) -> Result<Ru
         sink.record_dataset(run, &p.record())?;
     }
     let committed = sink.committed_repetitions(run)?;
-    let todo = jobs(s, &skipped_idx, &committed);
+    let todo = jobs(s, protocol.repetitions, &skipped_idx, &committed);
     if resumed {
         progress.note(&format!(
             "resuming run {run}: {} repetition(s) already stored, {} to do",

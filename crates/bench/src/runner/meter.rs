@@ -79,6 +79,14 @@ impl EnergyMeter for MeterAdapter {
             .take()
             .ok_or_else(|| anyhow::anyhow!("internal: no window is open"))?;
         let r = self.meter.close_window(id)?;
+        // Start-up warnings are shown once by the caller, not with every window.
+        let startup = self.meter.startup_warnings();
+        let warnings: Vec<String> = r
+            .warnings
+            .iter()
+            .filter(|w| !startup.contains(w))
+            .cloned()
+            .collect();
         let components = r
             .components
             .iter()
@@ -93,7 +101,7 @@ impl EnergyMeter for MeterAdapter {
         Ok(WindowEnergy {
             duration_s: r.duration_s,
             components,
-            warnings: r.warnings,
+            warnings,
         })
     }
 

@@ -1,8 +1,235 @@
-//! `powerhungry bench` (being built; see the open issue).
+//! `powerhungry bench SUITE`: run a benchmark suite into the results store, then print the
+//! summary table. Wiring only: the suite, runner and summary live in powerhungry-bench, the
+//! store in powerhungry-store.
+
+use super::location::LocationFlags;
+use anyhow::{Context, Result};
+use powerhungry_bench::hardware;
+use powerhungry_bench::registry::Registry;
+use powerhungry_bench::runner::{
+    self, meter::MeterAdapter, Bars, Progress, Quiet, RunOptions, RunParts,
+};
+use powerhungry_bench::sink::LocationRecord;
+use powerhungry_bench::suite::{LoadedSuite, SuiteLocation};
+use powerhungry_bench::summary::summarize_run;
+use powerhungry_carbon::location::{layers_from_environment, resolve_layers, Layer, Origin};
+use powerhungry_carbon::{LocationQuery, ResolvedIntensity};
+use powerhungry_meter::{Meter, MeterConfig};
+use powerhungry_store::Store;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The suite file (TOML): models, datasets, protocol, location. See docs/bench.md.
+    #[arg(value_name = "SUITE")]
+    pub suite: PathBuf,
+    /// Results store (SQLite file), created if missing; runs are appended, never overwritten.
+    #[arg(long, default_value = powerhungry_store::DEFAULT_STORE, value_name = "PATH")]
+    pub store: PathBuf,
+    /// Continue the latest unfinished run of this suite (same suite file and protocol) in the
+    /// store, skipping the repetitions already stored.
+    #[arg(long)]
+    pub resume: bool,
+    /// Override the suite's measured inferences per model, dataset and repetition.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub inferences: Option<u32>,
+    /// Override the suite's number of repetitions.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub repetitions: Option<u32>,
+    /// Measure idle power for N seconds before the run, so energy is also shown above idle.
+    #[arg(long, default_value_t = 0.0, value_name = "SECONDS")]
+    pub idle_seconds: f64,
+    /// No progress bars or notes on stderr (the summary table still goes to stdout).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Also write the summary as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Also write the summary as CSV to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Let models missing from the local Hugging Face cache be downloaded from the hub
+    /// (off by default: runs never touch the network unless asked).
+    #[arg(long)]
+    pub allow_download: bool,
+    /// Power sampling interval of the meter in milliseconds (counters are read exactly at
+    /// every window boundary whatever this is).
+    #[arg(long, default_value_t = 100, value_name = "MS", help_heading = "Meter")]
+    pub interval_ms: u64,
+    /// CPU TDP in watts for the CPU-load estimate, overriding the embedded table.
+    #[arg(long, value_name = "WATTS", help_heading = "Meter")]
+    pub cpu_tdp: Option<f64>,
+    /// Root of the sysfs tree to read RAPL from (a host's tree exposed to a VM, or a test tree).
+    #[arg(
+        long,
+        default_value = "/sys",
+        value_name = "DIR",
+        help_heading = "Meter"
+    )]
+    pub sysfs_root: PathBuf,
+    /// Root of the procfs tree to read utilisation, memory and CPU facts from.
+    #[arg(
+        long,
+        default_value = "/proc",
+        value_name = "DIR",
+        help_heading = "Meter"
+    )]
+    pub procfs_root: PathBuf,
+    #[command(flatten)]
+    pub location: LocationFlags,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<u8> {
-    anyhow::bail!("`powerhungry bench` is not built yet")
+pub fn run(args: Args) -> Result<u8> {
+    let suite = LoadedSuite::load(&args.suite)?;
+    let mut protocol = suite.suite.protocol.clone();
+    if let Some(n) = args.inferences {
+        protocol.inferences = n;
+    }
+    if let Some(n) = args.repetitions {
+        protocol.repetitions = n;
+    }
+    if !(args.idle_seconds >= 0.0 && args.idle_seconds.is_finite()) {
+        anyhow::bail!(
+            "--idle-seconds: expected a number of seconds >= 0, got {}",
+            args.idle_seconds
+        );
+    }
+    let mut progress: Box<dyn Progress> = if args.quiet {
+        Box::new(Quiet)
+    } else {
+        Box::new(Bars::new())
+    };
+
+    let intensity = resolve_location(&args.location, suite.suite.location.as_ref(), &args.suite)?;
+    if let Some(w) = &intensity.warning {
+        progress.note(&format!("carbon: {w}"));
+    }
+    let mut store = Store::open(&args.store)?;
+
+    let config = MeterConfig {
+        interval: Duration::from_millis(args.interval_ms.max(1)),
+        sysfs_root: args.sysfs_root.clone(),
+        procfs_root: args.procfs_root.clone(),
+        cpu_tdp: args.cpu_tdp,
+        ..MeterConfig::default()
+    };
+    let meter = Meter::start(config).context("starting the meter")?;
+    for w in meter.startup_warnings() {
+        progress.note(&format!("meter: {w}"));
+    }
+    if args.idle_seconds > 0.0 && !args.quiet {
+        eprintln!(
+            "powerhungry: measuring idle power for {} s (keep the machine quiet)",
+            args.idle_seconds
+        );
+    }
+    let mut meter = MeterAdapter::new(meter, args.idle_seconds);
+
+    let mut hw = hardware::detect(&args.procfs_root, Path::new("/etc"));
+    hw.gpus = meter
+        .meter()
+        .sensors()
+        .into_iter()
+        .filter(|s| s.name.to_ascii_lowercase().contains("gpu"))
+        .map(|s| s.description)
+        .collect();
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let opts = RunOptions {
+        protocol,
+        resume: args.resume,
+        git_revision: hardware::git_revision(&cwd),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        hardware: hw,
+        location: location_record(&intensity),
+    };
+    let mut registry = Registry::new(suite.base_dir());
+    registry.allow_download = args.allow_download;
+    let outcome = runner::run(
+        &suite,
+        &opts,
+        RunParts {
+            factory: &registry,
+            meter: &mut meter,
+            sink: &mut store,
+            progress: progress.as_mut(),
+        },
+    )
+    .with_context(|| {
+        format!(
+            "the repetitions finished so far are kept in {}; `powerhungry bench {} --resume` \
+             continues where this stopped",
+            args.store.display(),
+            args.suite.display()
+        )
+    })?;
+
+    let stored = store.load_run(outcome.run)?;
+    let summary = summarize_run(
+        outcome.run,
+        &suite.suite.name,
+        &opts.location,
+        &stored.repetitions,
+    );
+    print!("{}", summary.table());
+    for (model, _) in &outcome.skipped {
+        println!("skipped: model `{model}` (files not found; see the note above)");
+    }
+    println!(
+        "run {} stored in {} ({} repetition(s) run now{})",
+        outcome.run,
+        args.store.display(),
+        outcome.ran,
+        if outcome.resumed {
+            format!(", {} before", outcome.already)
+        } else {
+            String::new()
+        }
+    );
+    if let Some(path) = &args.json {
+        std::fs::write(path, summary.to_json()?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &args.csv {
+        std::fs::write(path, summary.to_csv()?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(0)
+}
+
+/// Flags > environment > the suite's `[location]` > config file > world average.
+fn resolve_location(
+    flags: &LocationFlags,
+    suite: Option<&SuiteLocation>,
+    suite_path: &Path,
+) -> Result<ResolvedIntensity> {
+    let mut layers = layers_from_environment(&flags.to_query())?;
+    if let Some(l) = suite {
+        let query = LocationQuery {
+            country: l.country.clone(),
+            region: l.region.clone(),
+            cloud: l.cloud.clone(),
+            intensity: l.intensity,
+            pue: l.pue,
+        };
+        let at = layers.len().min(2);
+        layers.insert(
+            at,
+            Layer {
+                origin: Origin::Config(suite_path.to_path_buf()),
+                query,
+            },
+        );
+    }
+    Ok(resolve_layers(&layers)?)
+}
+
+fn location_record(r: &ResolvedIntensity) -> LocationRecord {
+    LocationRecord {
+        location: format!("{} (from {})", r.label, r.location_from),
+        intensity_g_per_kwh: r.g_per_kwh,
+        source: r.source.clone(),
+        year: r.year.map(i32::from),
+        pue: r.pue,
+    }
 }
