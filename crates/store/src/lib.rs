@@ -2,10 +2,12 @@
 //! bench crate's `ResultSink` (write side, one transaction per repetition) and offers a read
 //! API for reports (`list_runs`, `load_run`). The schema is documented in docs/bench.md.
 
+mod import;
 mod read;
 mod schema;
 mod write;
 
+pub use import::ReportedEmissions;
 pub use read::{RunListing, StoredRun};
 
 use anyhow::{bail, Context, Result};

@@ -1,0 +1,89 @@
+//! Figures other tools reported that the harness's schema has no column for: the emissions
+//! CodeCarbon logged per row, kept per imported repetition so a report shows them exactly
+//! (energy x one run-wide intensity would differ from them in the 9th digit). The table is
+//! created on first write; stores that never imported anything don't have it.
+
+use crate::Store;
+use anyhow::{anyhow, Context, Result};
+use powerhungry_bench::sink::RunId;
+use rusqlite::{params, OptionalExtension};
+
+const CREATE: &str = "CREATE TABLE IF NOT EXISTS reported_emissions (
+    repetition_id INTEGER PRIMARY KEY REFERENCES repetitions (id),
+    g_co2e REAL NOT NULL,
+    source TEXT NOT NULL
+)";
+
+/// Emissions a source reported for one repetition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportedEmissions {
+    pub model: String,
+    pub dataset: String,
+    pub index: u32,
+    pub g_co2e: f64,
+    /// Where the figure came from, e.g. "codecarbon emissions column".
+    pub source: String,
+}
+
+impl Store {
+    /// Attach reported emissions to a stored repetition (which must exist).
+    pub fn record_reported_emissions(&mut self, run: RunId, e: &ReportedEmissions) -> Result<()> {
+        let path = self.path.display().to_string();
+        self.conn
+            .execute_batch(CREATE)
+            .with_context(|| format!("{path}: cannot create reported_emissions"))?;
+        let rep: i64 = self
+            .conn
+            .query_row(
+                "SELECT r.id FROM repetitions r JOIN models m ON m.id = r.model_id
+                 JOIN datasets d ON d.id = r.dataset_id
+                 WHERE r.run_id = ?1 AND m.name = ?2 AND d.name = ?3 AND r.idx = ?4",
+                params![run, e.model, e.dataset, e.index],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| {
+                anyhow!(
+                    "{path}: run {run} has no repetition {} of {} on {}",
+                    e.index,
+                    e.model,
+                    e.dataset
+                )
+            })?;
+        self.conn.execute(
+            "INSERT OR REPLACE INTO reported_emissions (repetition_id, g_co2e, source) VALUES (?1, ?2, ?3)",
+            params![rep, e.g_co2e, e.source],
+        )?;
+        Ok(())
+    }
+
+    /// Reported emissions of a run's repetitions (empty when none were imported).
+    pub fn reported_emissions(&self, run: RunId) -> Result<Vec<ReportedEmissions>> {
+        let exists: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'reported_emissions'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if exists.is_none() {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT m.name, d.name, r.idx, e.g_co2e, e.source FROM reported_emissions e
+             JOIN repetitions r ON r.id = e.repetition_id JOIN models m ON m.id = r.model_id
+             JOIN datasets d ON d.id = r.dataset_id WHERE r.run_id = ?1",
+        )?;
+        let rows = stmt.query_map([run], |r| {
+            Ok(ReportedEmissions {
+                model: r.get(0)?,
+                dataset: r.get(1)?,
+                index: r.get(2)?,
+                g_co2e: r.get(3)?,
+                source: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
