@@ -51,7 +51,7 @@ const ACCELERATORS: &[(&[&str], &str, HardwareKind, f64, &str)] = &[
         "Google TPU v3 (per chip)",
         HardwareKind::Tpu,
         450.0,
-        "Google publishes no TPU TDP; 450 W is the figure used in ML carbon estimates (Counting Carbon's hardware list); Patterson et al. 2021 measured 283 W mean per chip",
+        "Google publishes no TPU TDP; 450 W is the value the project's issue gives for Counting Carbon's estimates (not verified against the paper); Patterson et al. 2021 measured 283 W mean per chip",
     ),
 ];
 

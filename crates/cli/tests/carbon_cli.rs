@@ -228,13 +228,20 @@ fn intensity_errors_list_close_matches() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "unknown cloud region 'aws:us-west-9' (--cloud); did you mean: aws:us-west-2",
+            "unknown cloud region 'aws:us-west-9' (--cloud); did you mean: aws:us-west-1, aws:us-west-2,",
         ));
     ph(d.path())
         .args(["intensity", "--cloud", "us-west-2"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("expected PROVIDER:REGION"));
+    ph(d.path())
+        .args(["intensity", "--intensity", "-3"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "invalid intensity '-3' (--intensity)",
+        ));
     ph(d.path())
         .args(["intensity", "--pue", "0.5", "--country", "FRA"])
         .assert()

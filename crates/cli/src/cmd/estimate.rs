@@ -25,6 +25,7 @@ pub enum Training {
 
 #[derive(clap::Args)]
 #[command(
+    allow_negative_numbers = true,
     group = clap::ArgGroup::new("power_from").args(["hardware", "power"]),
     after_help = "Example (\"Counting Carbon\": 1 GPU x 300 W x 100 h on a 500 g grid = 15 kg):\n  \
 powerhungry estimate --hardware V100 --hours 100 --intensity 500\n  \

@@ -5,8 +5,11 @@ use powerhungry_carbon::list::table;
 use powerhungry_carbon::ResolvedIntensity;
 
 #[derive(clap::Args)]
-#[command(after_help = "Examples:\n  powerhungry intensity --country FRA\n  \
-powerhungry intensity --cloud aws:us-west-2 --json\n  powerhungry intensity --list")]
+#[command(
+    allow_negative_numbers = true,
+    after_help = "Examples:\n  powerhungry intensity --country FRA\n  \
+powerhungry intensity --cloud aws:us-west-2 --json\n  powerhungry intensity --list"
+)]
 pub struct Args {
     #[command(flatten)]
     pub location: LocationFlags,

@@ -22,11 +22,16 @@ pub struct LocationFlags {
     pub cloud: Option<String>,
     /// Explicit grid carbon intensity in gCO2e/kWh; overrides any table.
     /// Env: POWERHUNGRY_INTENSITY
-    #[arg(long, value_name = "G_PER_KWH", help_heading = "Location", conflicts_with_all = ["country", "region", "cloud"])]
+    #[arg(long, value_name = "G_PER_KWH", help_heading = "Location", allow_negative_numbers = true, conflicts_with_all = ["country", "region", "cloud"])]
     pub intensity: Option<f64>,
     /// Data-centre power usage effectiveness (facility / IT energy, >= 1.0; default 1.0).
     /// Env: POWERHUNGRY_PUE
-    #[arg(long, value_name = "PUE", help_heading = "Location")]
+    #[arg(
+        long,
+        value_name = "PUE",
+        help_heading = "Location",
+        allow_negative_numbers = true
+    )]
     pub pue: Option<f64>,
 }
 

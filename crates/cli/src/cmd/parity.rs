@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 #[derive(clap::Args)]
 #[command(
+    allow_negative_numbers = true,
     group = clap::ArgGroup::new("inference").required(true).args(["inference_kwh", "inference_kwh_per_1000"]),
     after_help = "Example (BLOOMz-7B in Power Hungry Processing):\n  \
 powerhungry parity --training-kwh 51686 --finetune-kwh 7571 --inference-kwh 0.0001 --per-day 1000000"
