@@ -12,7 +12,7 @@ pub use guess::Provenance;
 pub use read::{read_bytes, read_file, Format, ImportedFile, ImportedRow, V2_COLUMNS};
 pub use row::{EmissionsRow, RunEnergy};
 pub use timestamp::Timestamp;
-pub use write::{append, format_float, record, OnHeaderMismatch, V3_COLUMNS};
+pub use write::{append, check_appendable, format_float, record, OnHeaderMismatch, V3_COLUMNS};
 
 use std::path::PathBuf;
 

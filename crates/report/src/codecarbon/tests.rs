@@ -149,7 +149,11 @@ fn other_header_is_an_error_naming_the_file_or_a_new_file() {
     let v2 = php_logs().join("text_classif_imdb.csv");
     std::fs::copy(&v2, &path).unwrap();
     let before = std::fs::read(&path).unwrap();
+    let checked = check_appendable(&path).unwrap_err().to_string();
     let err = append(&path, &sample_row(), OnHeaderMismatch::Error).unwrap_err();
+    assert_eq!(checked, err.to_string());
+    assert!(check_appendable(&fixture()).is_ok());
+    assert!(check_appendable(&dir.path().join("missing.csv")).is_ok());
     let msg = err.to_string();
     assert!(msg.contains(&path.display().to_string()), "{msg}");
     assert!(msg.contains("31 columns"), "{msg}");

@@ -192,6 +192,20 @@ fn sibling(path: &Path, n: u32) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// Check, before a long run, that a row could be appended to `path` without
+/// [`OnHeaderMismatch::NewFile`]: `Ok` if the file is missing, empty or has CodeCarbon 3.x's
+/// header; otherwise the same [`CodecarbonError::HeaderMismatch`] [`append`] would return.
+pub fn check_appendable(path: &Path) -> Result<(), CodecarbonError> {
+    match existing_header(path)? {
+        Some(h) if !header_matches(&h) => Err(CodecarbonError::HeaderMismatch {
+            path: path.to_path_buf(),
+            found_columns: h.len(),
+            first_difference: first_difference(&h),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Append `row` to the CodeCarbon file at `path`: create it with the header if missing or
 /// empty; append if its header is CodeCarbon 3.x's; otherwise per `on_mismatch`. Returns
 /// the path written to.
