@@ -67,23 +67,37 @@ struct ProcTracker {
     acc: u64,
     last: Option<u64>,
     last_busy: u64,
+    warned: bool,
 }
 
 impl ProcTracker {
-    fn point(&mut self) -> ProcPoint {
-        if let Ok(cur) = procfs::tree_ticks(&self.procfs_root, self.pid) {
-            if let Some(last) = self.last {
-                self.acc += cur.saturating_sub(last);
+    /// The tree's accumulated ticks and the machine's busy ticks now; a warning the first time
+    /// the root process can't be read (wrong pid, or reaped before the window closed).
+    fn point(&mut self) -> (ProcPoint, Option<String>) {
+        let mut warning = None;
+        match procfs::tree_ticks(&self.procfs_root, self.pid) {
+            Ok(cur) => {
+                if let Some(last) = self.last {
+                    self.acc += cur.saturating_sub(last);
+                }
+                self.last = Some(cur);
             }
-            self.last = Some(cur);
+            Err(e) if !self.warned => {
+                self.warned = true;
+                warning = Some(format!(
+                    "process scope: {e}; the tree's CPU time is counted up to its last read"
+                ));
+            }
+            Err(_) => {}
         }
         if let Ok(t) = procfs::read_cpu_times(&self.procfs_root) {
             self.last_busy = t.busy;
         }
-        ProcPoint {
+        let point = ProcPoint {
             tree_ticks: self.acc,
             busy_ticks: self.last_busy,
-        }
+        };
+        (point, warning)
     }
 }
 
@@ -130,7 +144,16 @@ impl State {
                 }
             }
         }
-        let proc = self.proc.as_mut().map(|p| p.point());
+        let proc = match self.proc.as_mut().map(|p| p.point()) {
+            Some((point, warning)) => {
+                // A standing condition, not an event: every later window carries it.
+                if let Some(w) = warning {
+                    self.startup_warnings.push(w);
+                }
+                Some(point)
+            }
+            None => None,
+        };
         let snap = Snapshot {
             t_s,
             readings,
@@ -347,6 +370,7 @@ impl Meter {
                 acc: 0,
                 last: None,
                 last_busy: 0,
+                warned: false,
             }),
             Scope::Machine => None,
         };
@@ -469,6 +493,7 @@ impl Meter {
             acc: 0,
             last: None,
             last_busy: 0,
+            warned: false,
         });
     }
 

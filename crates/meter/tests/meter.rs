@@ -94,6 +94,46 @@ fn nested_windows_read_counters_at_their_edges() {
 }
 
 #[test]
+fn meter_is_send_and_sync_and_reports_live_power() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Meter>();
+    let (_g, sys) = temp_tree("powercap/desktop");
+    let (_p, proc_root) = temp_tree("procfs/basic");
+    let meter = std::sync::Arc::new(Meter::start(config(&sys, &proc_root)).unwrap());
+    // Used from another thread, as the harness does.
+    let m = std::sync::Arc::clone(&meter);
+    let r = std::thread::spawn(move || {
+        let w = m.open_window("from another thread");
+        m.close_window(w)
+    })
+    .join()
+    .unwrap()
+    .unwrap();
+    assert_eq!(r.name, "from another thread");
+    // live_watts is the latest sample's counted total: 0 W while counters don't move.
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(meter.live_watts(), 0.0);
+}
+
+#[test]
+fn process_scope_with_a_missing_pid_warns() {
+    let (_g, sys) = temp_tree("powercap/desktop");
+    let (_p, proc_root) = temp_tree("procfs/basic");
+    let meter = Meter::start(config(&sys, &proc_root)).unwrap();
+    meter.track_process(4_000_000);
+    let w = meter.open_window("w");
+    let r = meter.close_window(w).unwrap();
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("process scope") && w.contains("4000000")),
+        "{:?}",
+        r.warnings
+    );
+    assert_eq!(r.process.as_ref().unwrap().share, 0.0);
+}
+
+#[test]
 fn idle_baseline_gives_energy_above_idle() {
     let (_g, sys) = temp_tree("powercap/desktop");
     let (_p, proc_root) = temp_tree("procfs/basic");

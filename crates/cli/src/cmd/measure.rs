@@ -259,6 +259,24 @@ mod summary {
     use powerhungry_carbon::{Emissions, ResolvedIntensity};
     use powerhungry_meter::WindowReport;
 
+    /// The command as a shell would take it back: words with spaces or quotes single-quoted.
+    fn shell_words(words: &[String]) -> String {
+        let quoted: Vec<String> = words
+            .iter()
+            .map(|w| {
+                let plain = !w.is_empty()
+                    && w.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+                if plain {
+                    w.clone()
+                } else {
+                    format!("'{}'", w.replace('\'', "'\\''"))
+                }
+            })
+            .collect();
+        quoted.join(" ")
+    }
+
     /// Human summary on stderr (stdout belongs to the command).
     pub fn print(
         command: &[String],
@@ -270,7 +288,7 @@ mod summary {
         eprintln!();
         eprintln!(
             "powerhungry: `{}` exited with {code} after {:.3} s",
-            command.join(" "),
+            shell_words(command),
             w.duration_s
         );
         for c in &w.components {

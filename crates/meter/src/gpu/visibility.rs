@@ -92,9 +92,12 @@ mod tests {
         assert_eq!(counted(Some("-1"), &GpuSelection::All), Vec::<u32>::new());
         // The list stops at the first invalid entry.
         assert_eq!(counted(Some("1,7,3"), &GpuSelection::All), vec![1]);
-        // UUIDs, full or a unique prefix, with or without "GPU-".
+        assert_eq!(counted(Some("3,11"), &GpuSelection::All), vec![3]);
+        // A prefix without "GPU-" works too.
+        assert_eq!(counted(Some("22aa"), &GpuSelection::All), vec![2]);
+        // UUIDs, full or a unique prefix. "11" alone would be an index (out of range: the list stops).
         assert_eq!(
-            counted(Some("GPU-33aa-bbbb,11"), &GpuSelection::All),
+            counted(Some("GPU-33aa-bbbb,GPU-11"), &GpuSelection::All),
             vec![1, 3]
         );
         // --gpus intersects.
