@@ -113,17 +113,26 @@ fn summarise(s: &Series) -> Result<SeriesSummary, String> {
         return Err(format!("{name}: no repetitions"));
     }
     if let Some(r) = s.repetitions.iter().find(|r| r.inferences == 0) {
-        return Err(format!("{name}: repetition {} covers 0 inferences", r.index));
+        return Err(format!(
+            "{name}: repetition {} covers 0 inferences",
+            r.index
+        ));
     }
     let per_1000 = |x: f64, n: u64| x / n as f64 * 1000.0;
-    let wh: Vec<f64> =
-        s.repetitions.iter().map(|r| per_1000(r.total_joules() / J_PER_WH, r.inferences)).collect();
+    let wh: Vec<f64> = s
+        .repetitions
+        .iter()
+        .map(|r| per_1000(r.total_joules() / J_PER_WH, r.inferences))
+        .collect();
     let wh_per_1000 =
         Summary::of(&wh).ok_or_else(|| format!("{name}: an energy figure is not finite"))?;
     let above: Option<Vec<f64>> = s
         .repetitions
         .iter()
-        .map(|r| r.above_idle_joules().map(|j| per_1000(j / J_PER_WH, r.inferences)))
+        .map(|r| {
+            r.above_idle_joules()
+                .map(|j| per_1000(j / J_PER_WH, r.inferences))
+        })
         .collect();
     let co2: Option<Vec<f64>> = s
         .repetitions
@@ -139,7 +148,11 @@ fn summarise(s: &Series) -> Result<SeriesSummary, String> {
     let mut methods: Vec<String> = s
         .repetitions
         .iter()
-        .flat_map(|r| r.components.iter().map(|c| format!("{}={}", c.component, c.method)))
+        .flat_map(|r| {
+            r.components
+                .iter()
+                .map(|c| format!("{}={}", c.component, c.method))
+        })
         .collect();
     methods.sort();
     methods.dedup();
@@ -153,7 +166,11 @@ fn summarise(s: &Series) -> Result<SeriesSummary, String> {
             .or_else(|| first.metrics.keys().next().cloned())
     });
     let metric = metric_name.as_ref().and_then(|m| {
-        let v: Option<Vec<f64>> = s.repetitions.iter().map(|r| r.metrics.get(m).copied()).collect();
+        let v: Option<Vec<f64>> = s
+            .repetitions
+            .iter()
+            .map(|r| r.metrics.get(m).copied())
+            .collect();
         Summary::of(&v?)
     });
     let tokens: Option<Vec<f64>> = s
@@ -166,8 +183,11 @@ fn summarise(s: &Series) -> Result<SeriesSummary, String> {
         v.and_then(|v| Summary::of(&v)).map(|s| s.mean)
     };
     let bands = bands_for(&s.task);
-    let outlier_repetitions =
-        wh_per_1000.outliers.iter().map(|&i| s.repetitions[i].index).collect();
+    let outlier_repetitions = wh_per_1000
+        .outliers
+        .iter()
+        .map(|&i| s.repetitions[i].index)
+        .collect();
     Ok(SeriesSummary {
         suite: s.suite.clone(),
         run_id: s.run_id.clone(),
@@ -177,8 +197,15 @@ fn summarise(s: &Series) -> Result<SeriesSummary, String> {
         parameters: s.parameters,
         gpus: s.gpus,
         repetitions: s.repetitions.len(),
-        inferences: s.repetitions.iter().map(|r| r.inferences).min().unwrap_or(0),
-        rating: bands.and_then(|b| rate(b, wh_per_1000.mean)).map(str::to_string),
+        inferences: s
+            .repetitions
+            .iter()
+            .map(|r| r.inferences)
+            .min()
+            .unwrap_or(0),
+        rating: bands
+            .and_then(|b| rate(b, wh_per_1000.mean))
+            .map(str::to_string),
         rating_version: bands.map(|_| BANDS_VERSION.to_string()),
         wh_per_1000,
         wh_per_1000_above_idle: above.and_then(|v| Summary::of(&v)),
@@ -264,7 +291,10 @@ fn fronts(series: &[SeriesSummary]) -> Vec<Front> {
                 .iter()
                 .map(|&i| {
                     let s = &series[i];
-                    (s.metric.as_ref().map_or(f64::NAN, |m| m.mean), s.wh_per_1000.mean)
+                    (
+                        s.metric.as_ref().map_or(f64::NAN, |m| m.mean),
+                        s.wh_per_1000.mean,
+                    )
                 })
                 .collect();
             let members = pareto_front(&xy).into_iter().map(|k| points[k]).collect();
@@ -283,14 +313,21 @@ fn duration_fits(series: &[&Series]) -> Vec<DurationFit> {
     let mut by_gpus: BTreeMap<u32, Vec<(f64, f64, usize)>> = BTreeMap::new();
     for (i, s) in series.iter().enumerate() {
         for r in &s.repetitions {
-            by_gpus.entry(s.gpus).or_default().push((r.duration_s, r.total_joules() / J_PER_WH, i));
+            by_gpus
+                .entry(s.gpus)
+                .or_default()
+                .push((r.duration_s, r.total_joules() / J_PER_WH, i));
         }
     }
     by_gpus
         .into_iter()
         .map(|(gpus, points)| {
             let xy: Vec<(f64, f64)> = points.iter().map(|p| (p.0, p.1)).collect();
-            DurationFit { gpus, fit: least_squares(&xy), points }
+            DurationFit {
+                gpus,
+                fit: least_squares(&xy),
+                points,
+            }
         })
         .collect()
 }

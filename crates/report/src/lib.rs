@@ -1,11 +1,17 @@
 //! powerhungry-report: see the crate description and ../shared/DESIGN.md.
 
+pub mod analysis;
+pub mod charts;
+pub mod codecarbon;
+pub mod export;
 pub mod fit;
+pub mod from_store;
+pub mod html;
+pub mod import;
 pub mod input;
 pub mod pareto;
+pub mod parity;
 pub mod rating;
 pub mod stats;
-pub mod analysis;
-pub mod codecarbon;
-pub mod parity;
+pub mod svg;
 pub mod tables;

@@ -22,11 +22,14 @@ pub fn parse_training(arg: &str) -> Result<(String, f64), String> {
         .ok_or_else(|| format!("--training-kwh {arg:?}: expected MODEL=KWH, e.g. bert=1500"))?;
     let mut total = 0.0;
     for part in kwh.split('+') {
-        let v: f64 = part.trim().parse().map_err(|_| {
-            format!("--training-kwh {arg:?}: {part:?} is not a number of kWh")
-        })?;
+        let v: f64 = part
+            .trim()
+            .parse()
+            .map_err(|_| format!("--training-kwh {arg:?}: {part:?} is not a number of kWh"))?;
         if !(v.is_finite() && v >= 0.0) {
-            return Err(format!("--training-kwh {arg:?}: kWh must be a finite number >= 0"));
+            return Err(format!(
+                "--training-kwh {arg:?}: kWh must be a finite number >= 0"
+            ));
         }
         total += v;
     }
@@ -63,9 +66,14 @@ mod tests {
     #[test]
     fn parse() {
         assert_eq!(parse_training("bert=1500"), Ok(("bert".into(), 1500.0)));
-        assert_eq!(parse_training("org/m=1000+50.5"), Ok(("org/m".into(), 1050.5)));
+        assert_eq!(
+            parse_training("org/m=1000+50.5"),
+            Ok(("org/m".into(), 1050.5))
+        );
         assert!(parse_training("bert").unwrap_err().contains("MODEL=KWH"));
-        assert!(parse_training("bert=x").unwrap_err().contains("not a number"));
+        assert!(parse_training("bert=x")
+            .unwrap_err()
+            .contains("not a number"));
         assert!(parse_training("=5").is_err());
         assert!(parse_training("b=-1").is_err());
     }

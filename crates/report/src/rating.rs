@@ -167,4 +167,4 @@ pub fn round_sig2(x: f64) -> f64 {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -44,7 +44,13 @@ pub fn task_table(a: &Analysis) -> Table {
         name: "tasks",
         title: "Energy per task: kWh per 1,000 inferences over the models run (mean, SD)".into(),
         headers: headers(&[
-            "task", "series", "models", "mean_kwh_per_1000", "sd_kwh_per_1000", "min", "max",
+            "task",
+            "series",
+            "models",
+            "mean_kwh_per_1000",
+            "sd_kwh_per_1000",
+            "min",
+            "max",
             "includes_estimates",
         ]),
         rows: a
@@ -71,9 +77,25 @@ pub fn model_table(a: &Analysis) -> Table {
         name: "models",
         title: "Per model and dataset: Wh per 1,000 inferences over repetitions".into(),
         headers: headers(&[
-            "task", "model", "dataset", "n", "inferences", "wh_per_1000", "sd", "ci95_half",
-            "above_idle_wh_per_1000", "g_co2e_per_1000", "metric", "metric_mean", "metric_sd",
-            "duration_s", "p50_ms", "p95_ms", "rating", "outlier_reps", "methods",
+            "task",
+            "model",
+            "dataset",
+            "n",
+            "inferences",
+            "wh_per_1000",
+            "sd",
+            "ci95_half",
+            "above_idle_wh_per_1000",
+            "g_co2e_per_1000",
+            "metric",
+            "metric_mean",
+            "metric_sd",
+            "duration_s",
+            "p50_ms",
+            "p95_ms",
+            "rating",
+            "outlier_reps",
+            "methods",
         ]),
         rows: a
             .series
@@ -100,7 +122,11 @@ pub fn model_table(a: &Analysis) -> Table {
                         (Some(r), Some(v)) => format!("{r} ({v})"),
                         _ => "unrated".into(),
                     },
-                    s.outlier_repetitions.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(" "),
+                    s.outlier_repetitions
+                        .iter()
+                        .map(|i| i.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" "),
                     s.methods.join(" "),
                 ]
             })
@@ -127,7 +153,15 @@ pub fn front_table(a: &Analysis) -> Table {
     Table {
         name: "pareto",
         title: "Pareto front: no other model is both more accurate and cheaper".into(),
-        headers: headers(&["task", "dataset", "metric", "rank", "model", "metric_mean", "wh_per_1000"]),
+        headers: headers(&[
+            "task",
+            "dataset",
+            "metric",
+            "rank",
+            "model",
+            "metric_mean",
+            "wh_per_1000",
+        ]),
         rows,
     }
 }
@@ -137,7 +171,14 @@ pub fn fit_table(a: &Analysis) -> Table {
         name: "energy_vs_duration",
         title: "Energy (Wh) against duration (s) per repetition: least-squares fit per GPU count"
             .into(),
-        headers: headers(&["gpus", "points", "slope_wh_per_s", "intercept_wh", "r2", "note"]),
+        headers: headers(&[
+            "gpus",
+            "points",
+            "slope_wh_per_s",
+            "intercept_wh",
+            "r2",
+            "note",
+        ]),
         rows: a
             .duration_fits
             .iter()
@@ -147,7 +188,10 @@ pub fn fit_table(a: &Analysis) -> Table {
                     d.points.len().to_string(),
                     sig(f.slope),
                     sig(f.intercept),
-                    f.r2.map_or_else(|| "undefined (energy constant)".into(), |r| format!("{r:.4}")),
+                    f.r2.map_or_else(
+                        || "undefined (energy constant)".into(),
+                        |r| format!("{r:.4}"),
+                    ),
                     String::new(),
                 ],
                 Err(e) => vec![
@@ -189,7 +233,13 @@ pub fn parity_table(rows: &[ParityRow]) -> Table {
     Table {
         name: "parity",
         title: "Training-inference parity: inferences whose energy equals training energy".into(),
-        headers: headers(&["model", "dataset", "training_kwh", "wh_per_1000", "inferences_to_parity"]),
+        headers: headers(&[
+            "model",
+            "dataset",
+            "training_kwh",
+            "wh_per_1000",
+            "inferences_to_parity",
+        ]),
         rows: rows
             .iter()
             .map(|p| {
@@ -207,7 +257,13 @@ pub fn parity_table(rows: &[ParityRow]) -> Table {
 
 /// All tables in report order; the parity table only when parity rows exist.
 pub fn all_tables(a: &Analysis, parity: &[ParityRow]) -> Vec<Table> {
-    let mut t = vec![task_table(a), model_table(a), front_table(a), fit_table(a), band_table()];
+    let mut t = vec![
+        task_table(a),
+        model_table(a),
+        front_table(a),
+        fit_table(a),
+        band_table(),
+    ];
     if !parity.is_empty() {
         t.push(parity_table(parity));
     }

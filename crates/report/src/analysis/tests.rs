@@ -1,7 +1,14 @@
 use super::*;
 use crate::input::{ComponentEnergy, Repetition};
 
-fn rep(index: u32, inferences: u64, cpu_j: f64, ram_j: f64, duration_s: f64, acc: f64) -> Repetition {
+fn rep(
+    index: u32,
+    inferences: u64,
+    cpu_j: f64,
+    ram_j: f64,
+    duration_s: f64,
+    acc: f64,
+) -> Repetition {
     Repetition {
         index,
         inferences,
@@ -50,8 +57,17 @@ fn series(model: &str, reps: Vec<Repetition>) -> Series {
 fn series_figures_by_hand() {
     // 500 inferences per repetition; totals 3600 J and 7200 J -> 1 Wh and 2 Wh per 500
     // -> 2 and 4 Wh per 1,000: mean 3, SD sqrt(2), CI half-width t(0.975, 1) * sqrt(2)/sqrt(2).
-    let s = series("m", vec![rep(0, 500, 2700.0, 900.0, 10.0, 0.8), rep(1, 500, 5400.0, 1800.0, 20.0, 0.9)]);
-    let a = analyse(&ReportInput { source: "t".into(), series: vec![s] });
+    let s = series(
+        "m",
+        vec![
+            rep(0, 500, 2700.0, 900.0, 10.0, 0.8),
+            rep(1, 500, 5400.0, 1800.0, 20.0, 0.9),
+        ],
+    );
+    let a = analyse(&ReportInput {
+        source: "t".into(),
+        series: vec![s],
+    });
     let m = &a.series[0];
     assert!((m.wh_per_1000.mean - 3.0).abs() < 1e-12);
     assert!((m.wh_per_1000.sd.unwrap() - 2f64.sqrt()).abs() < 1e-12);
@@ -81,7 +97,10 @@ fn task_headline_front_and_skips() {
     let c = series("c", vec![rep(0, 1000, 5.0 * 3600.0, 0.0, 1.0, 0.8)]); // 5 Wh, dominated by b
     let empty = series("d", vec![]);
     let zero = series("e", vec![rep(0, 0, 1.0, 0.0, 1.0, 0.5)]);
-    let an = analyse(&ReportInput { source: "t".into(), series: vec![a, b, c, empty, zero] });
+    let an = analyse(&ReportInput {
+        source: "t".into(),
+        series: vec![a, b, c, empty, zero],
+    });
     assert_eq!(an.skipped.len(), 2);
     assert!(an.skipped[0].contains("no repetitions") && an.skipped[1].contains("0 inferences"));
     let t = &an.tasks[0];
@@ -90,7 +109,11 @@ fn task_headline_front_and_skips() {
     assert!((t.kwh_per_1000.mean - 0.003).abs() < 1e-15);
     assert!((t.kwh_per_1000.sd.unwrap() - 0.002).abs() < 1e-15);
     assert_eq!(an.fronts.len(), 1);
-    let names: Vec<&str> = an.fronts[0].members.iter().map(|&i| an.series[i].model.as_str()).collect();
+    let names: Vec<&str> = an.fronts[0]
+        .members
+        .iter()
+        .map(|&i| an.series[i].model.as_str())
+        .collect();
     assert_eq!(names, vec!["a", "b"]);
     // One repetition per series: no SD; all durations equal: the fit is undefined, said so.
     assert!(an.series[0].wh_per_1000.sd.is_none());
@@ -101,6 +124,9 @@ fn task_headline_front_and_skips() {
 fn recorded_emissions_win_over_intensity() {
     let mut r = rep(0, 1000, 3600.0, 0.0, 1.0, 0.7);
     r.emissions_g = Some(0.25);
-    let an = analyse(&ReportInput { source: "t".into(), series: vec![series("a", vec![r])] });
+    let an = analyse(&ReportInput {
+        source: "t".into(),
+        series: vec![series("a", vec![r])],
+    });
     assert_eq!(an.series[0].g_co2e_per_1000.as_ref().unwrap().mean, 0.25);
 }

@@ -41,7 +41,7 @@ fn rounding_and_rule() {
     }
 }
 
-fn task_of_file(stem: &str) -> Option<&'static str> {
+pub(crate) fn task_of_file(stem: &str) -> Option<&'static str> {
     const PREFIXES: [(&str, &str); 13] = [
         ("zeroshot_sentiment_", "text-classification"),
         ("zeroshot_qa_", "question-answering"),

@@ -1,0 +1,340 @@
+//! `powerhungry import codecarbon`: CodeCarbon `emissions.csv` rows into the results store,
+//! through the same sink the harness writes with. One model per `project_name`, one
+//! repetition per row (an inference window covering `--inferences` inferences), one run per
+//! file and grid location. Energy per component keeps CodeCarbon's figures; CPU and RAM
+//! powers that are constant guesses carry `estimated:*` labels (see `codecarbon::Provenance`).
+//!
+//! Emissions: each row's `emissions` is stored with its repetition (the store's
+//! `reported_emissions`), so the report shows CodeCarbon's own figure. The run's intensity,
+//! for display, is its rows' total emissions over their total energy; its PUE is 1, since
+//! CodeCarbon's `energy_consumed` already includes its PUE. Rows of another location (a
+//! CodeCarbon file can mix regions) go to a run of their own.
+
+use crate::codecarbon::{ImportedFile, ImportedRow, Timestamp};
+use crate::input::J_PER_KWH;
+use anyhow::{bail, Result};
+use powerhungry_bench::sink::{
+    ComponentEnergy, DatasetRecord, HardwareInfo, LocationRecord, ModelRecord, Phase,
+    RepetitionRecord, ResultSink, RunStart, WindowRecord,
+};
+use powerhungry_store::{ReportedEmissions, Store};
+use std::collections::{BTreeMap, HashMap};
+
+pub struct ImportOptions {
+    pub task: String,
+    pub dataset: String,
+    /// Inferences each row covers; `None`: each row counts as one (and a warning says so).
+    pub inferences: Option<u64>,
+    /// Parameter counts by model name (from `--parameters FILE`).
+    pub parameters: HashMap<String, u64>,
+}
+
+#[derive(Debug, Default, PartialEq)]
+pub struct ImportSummary {
+    pub runs: usize,
+    pub models: usize,
+    pub repetitions: usize,
+    pub warnings: Vec<String>,
+}
+
+fn location_of(r: &ImportedRow) -> String {
+    let row = &r.row;
+    let mut parts = Vec::new();
+    if let Some(c) = row
+        .country_name
+        .as_deref()
+        .or(row.country_iso_code.as_deref())
+    {
+        parts.push(format!("country {c}"));
+    }
+    if let Some(x) = &row.region {
+        parts.push(format!("region {x}"));
+    }
+    if let (Some(p), Some(x)) = (&row.cloud_provider, &row.cloud_region) {
+        parts.push(format!("cloud {p}:{x}"));
+    }
+    if parts.is_empty() {
+        "not recorded".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// Rows grouped into runs by location, in file order.
+fn group_rows(file: &ImportedFile) -> Vec<(String, Vec<&ImportedRow>)> {
+    let mut groups: Vec<(String, Vec<&ImportedRow>)> = Vec::new();
+    for r in &file.rows {
+        let loc = location_of(r);
+        match groups.iter_mut().find(|g| g.0 == loc) {
+            Some(g) => g.1.push(r),
+            None => groups.push((loc, vec![r])),
+        }
+    }
+    groups
+}
+
+/// Seconds since 1970 of a zone-less CodeCarbon timestamp, read as UTC.
+pub fn unix_seconds(t: &Timestamp) -> f64 {
+    // Days from civil (proleptic Gregorian), Howard Hinnant's algorithm.
+    let (y, m, d) = (
+        t.year as i64 - (t.month <= 2) as i64,
+        t.month as i64,
+        t.day as i64,
+    );
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    (days * 86_400 + t.hour as i64 * 3600 + t.minute as i64 * 60 + t.second as i64) as f64
+        + t.micros as f64 / 1e6
+}
+
+fn components(r: &ImportedRow) -> Vec<ComponentEnergy> {
+    let row = &r.row;
+    let mut out = Vec::new();
+    let mut push = |name: String, method: Option<&str>, kwh: Option<f64>| {
+        if let Some(kwh) = kwh {
+            out.push(ComponentEnergy {
+                component: name,
+                method: method.unwrap_or("reported:codecarbon").to_string(),
+                joules: kwh * J_PER_KWH,
+                above_idle_joules: None,
+            });
+        }
+    };
+    push("cpu".into(), r.cpu.cpu_method(), row.cpu_energy_kwh);
+    let gpu = match (&row.gpu_model, row.gpu_count) {
+        (Some(m), Some(n)) if n > 1 => format!("gpu ({m}: all {n} GPUs, summed by CodeCarbon)"),
+        (Some(m), _) => format!("gpu ({m})"),
+        _ => "gpu".into(),
+    };
+    push(
+        gpu,
+        None,
+        row.gpu_energy_kwh
+            .filter(|e| *e > 0.0 || row.gpu_model.is_some()),
+    );
+    push("ram".into(), r.ram.ram_method(), row.ram_energy_kwh);
+    // Keep CodeCarbon's total exactly. Its columns are printed rounded (10 significant digits
+    // in 2.3.1 logs), so the parts may miss `energy_consumed` by ~1e-10: that rounding goes into
+    // the largest part, below its printed precision. A real gap is kept, labelled.
+    let parts: f64 = out.iter().map(|c| c.joules).sum();
+    let total = row.energy_consumed_kwh * J_PER_KWH;
+    let gap = total - parts;
+    if gap != 0.0 {
+        let largest = out.iter_mut().max_by(|a, b| a.joules.total_cmp(&b.joules));
+        match largest {
+            Some(c) if gap.abs() <= 1e-6 * total.abs() => c.joules += gap,
+            _ => out.push(ComponentEnergy {
+                component: "unattributed (energy_consumed minus its parts)".into(),
+                method: "reported:codecarbon".into(),
+                joules: gap,
+                above_idle_joules: None,
+            }),
+        }
+    }
+    out
+}
+
+/// Import `files` into `sink` (the results store).
+pub fn import_codecarbon(
+    sink: &mut Store,
+    files: &[ImportedFile],
+    opts: &ImportOptions,
+) -> Result<ImportSummary> {
+    if opts.task.trim().is_empty() || opts.dataset.trim().is_empty() {
+        bail!("--task and --dataset must not be empty");
+    }
+    if opts.inferences == Some(0) {
+        bail!("--inferences 0: each row must cover at least one inference");
+    }
+    let mut sum = ImportSummary::default();
+    if opts.inferences.is_none() {
+        sum.warnings.push(
+            "no --inferences: each row counts as 1 inference, so \"per 1,000 inferences\" \
+             figures are per 1,000 rows. Pass --inferences N (the Power Hungry Processing \
+             logs: 1000)."
+                .into(),
+        );
+    }
+    let items = opts.inferences.unwrap_or(1);
+    let mut models_seen = std::collections::BTreeSet::new();
+    for file in files {
+        if file.rows.is_empty() {
+            sum.warnings
+                .push(format!("{}: no rows", file.path.display()));
+            continue;
+        }
+        let groups = group_rows(file);
+        let many = groups.len() > 1;
+        for (loc, rows) in &groups {
+            let first = &rows[0].row;
+            let energy: f64 = rows.iter().map(|r| r.row.energy_consumed_kwh).sum();
+            let grams: f64 = rows.iter().map(|r| r.row.emissions_kg * 1000.0).sum();
+            let intensity = if energy > 0.0 { grams / energy } else { 0.0 };
+            let name = file.path.file_name().map_or_else(
+                || file.path.display().to_string(),
+                |n| n.to_string_lossy().to_string(),
+            );
+            let suite_name = if many {
+                format!("{name} [{loc}]")
+            } else {
+                name.clone()
+            };
+            let run = RunStart {
+                suite_name: format!("codecarbon: {suite_name}"),
+                suite_path: file.path.display().to_string(),
+                suite_text: String::new(),
+                suite_hash: format!("codecarbon-import:{}:{loc}", file.path.display()),
+                started_at: unix_seconds(&first.timestamp) - first.duration_s,
+                git_revision: None,
+                tool_version: format!(
+                    "CodeCarbon {} (imported by powerhungry {})",
+                    first.codecarbon_version.as_deref().unwrap_or("?"),
+                    env!("CARGO_PKG_VERSION")
+                ),
+                hardware: HardwareInfo {
+                    cpu_model: first.cpu_model.clone().unwrap_or_default(),
+                    cpu_cores: first.cpu_count.unwrap_or(0),
+                    ram_bytes: first
+                        .ram_total_size_gb
+                        .map_or(0, |g| (g * 1024f64.powi(3)) as u64),
+                    gpus: first.gpu_model.iter().cloned().collect(),
+                    os: first.os.clone().unwrap_or_default(),
+                    kernel: String::new(),
+                },
+                location: LocationRecord {
+                    location: format!(
+                        "{loc} (as CodeCarbon recorded it; its PUE {})",
+                        first.pue.unwrap_or(1.0)
+                    ),
+                    intensity_g_per_kwh: intensity,
+                    source: "total emissions / total energy_consumed of the imported rows; \
+                             each repetition keeps its own reported emissions"
+                        .into(),
+                    year: Some(first.timestamp.year),
+                    pue: 1.0,
+                },
+                idle: Vec::new(),
+            };
+            let run_id = sink.begin_run(&run)?;
+            sum.runs += 1;
+            sink.record_dataset(
+                run_id,
+                &DatasetRecord {
+                    name: opts.dataset.clone(),
+                    task: opts.task.clone(),
+                    spec_json: serde_json::json!({
+                        "imported_from": file.path.display().to_string(),
+                        "inferences_per_row": opts.inferences,
+                    })
+                    .to_string(),
+                    examples: items,
+                    undecodable: 0,
+                    train_ids: Vec::new(),
+                    sample_ids: Vec::new(),
+                },
+            )?;
+            let mut next_index: BTreeMap<&str, u32> = BTreeMap::new();
+            for r in rows {
+                let model = r.row.project_name.as_str();
+                if !next_index.contains_key(model) {
+                    sink.record_model(
+                        run_id,
+                        &ModelRecord {
+                            name: model.to_string(),
+                            backend: "codecarbon-import".into(),
+                            kind: "imported".into(),
+                            model: Some(model.to_string()),
+                            options_json: "{}".into(),
+                            parameters: opts.parameters.get(model).copied(),
+                            description: format!("imported from {}", file.path.display()),
+                        },
+                    )?;
+                    models_seen.insert(model.to_string());
+                }
+                let idx = next_index.entry(model).or_insert(0);
+                let end = unix_seconds(&r.row.timestamp);
+                sink.record_repetition(
+                    run_id,
+                    &RepetitionRecord {
+                        model: model.to_string(),
+                        dataset: opts.dataset.clone(),
+                        index: *idx,
+                        started_at: end - r.row.duration_s,
+                        ended_at: end,
+                        windows: vec![WindowRecord {
+                            phase: Phase::Inference,
+                            duration_s: r.row.duration_s,
+                            items,
+                            components: components(r),
+                        }],
+                        inferences: Vec::new(),
+                        metrics: Vec::new(),
+                    },
+                )?;
+                sink.record_reported_emissions(
+                    run_id,
+                    &ReportedEmissions {
+                        model: model.to_string(),
+                        dataset: opts.dataset.clone(),
+                        index: *idx,
+                        g_co2e: r.row.emissions_kg * 1000.0,
+                        source: format!("CodeCarbon emissions column, {}:{}", name, r.line),
+                    },
+                )?;
+                *idx += 1;
+                sum.repetitions += 1;
+            }
+            let last = rows.last().map_or(0.0, |r| unix_seconds(&r.row.timestamp));
+            sink.end_run(run_id, last)?;
+        }
+    }
+    sum.models = models_seen.len();
+    Ok(sum)
+}
+
+/// Parameter counts from a CSV with a model column and a parameter column (the header names
+/// `model`/`model_name` and `parameters`/`num_parameters`; the Power Hungry Processing
+/// `data/model_parameters.csv` reads as is).
+pub fn read_parameters(path: &std::path::Path) -> Result<HashMap<String, u64>> {
+    use anyhow::Context;
+    let mut rdr = csv::Reader::from_path(path)
+        .with_context(|| format!("--parameters {}: cannot read", path.display()))?;
+    let headers = rdr
+        .headers()
+        .with_context(|| format!("{}: no header", path.display()))?
+        .clone();
+    let find = |names: &[&str]| headers.iter().position(|h| names.contains(&h.trim()));
+    let (Some(mc), Some(pc)) = (
+        find(&["model", "model_name", "model_id"]),
+        find(&["parameters", "num_parameters"]),
+    ) else {
+        bail!(
+            "{}: expected columns model (or model_name) and parameters (or num_parameters), found {:?}",
+            path.display(),
+            headers.iter().collect::<Vec<_>>()
+        );
+    };
+    let mut out = HashMap::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.with_context(|| format!("{}:{line}: malformed CSV", path.display()))?;
+        let (m, p) = (
+            rec.get(mc).unwrap_or("").trim(),
+            rec.get(pc).unwrap_or("").trim(),
+        );
+        let n: u64 = p.parse().with_context(|| {
+            format!(
+                "{}:{line}: parameters {p:?} is not a whole number",
+                path.display()
+            )
+        })?;
+        out.insert(m.to_string(), n);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests;
