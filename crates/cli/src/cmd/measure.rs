@@ -354,7 +354,7 @@ mod csv {
     use powerhungry_carbon::{Emissions, ResolvedIntensity};
     use powerhungry_meter::{procfs, Component, ComponentClass, WindowReport};
     use powerhungry_report::codecarbon::{
-        self, EmissionsRow, OnHeaderMismatch, RunEnergy, Timestamp, V3_COLUMNS,
+        self, EmissionsRow, OnHeaderMismatch, RunEnergy, Timestamp,
     };
     use std::collections::hash_map::RandomState;
     use std::collections::BTreeMap;
@@ -368,28 +368,10 @@ mod csv {
         if new_file {
             return Ok(());
         }
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-        };
-        let Some(first) = text.lines().next().filter(|l| !l.trim().is_empty()) else {
-            return Ok(());
-        };
-        let header: Vec<&str> = first
-            .trim_start_matches('\u{feff}')
-            .split(',')
-            .map(str::trim)
-            .collect();
-        if header != V3_COLUMNS {
-            anyhow::bail!(
-                "{}: exists with a header that is not CodeCarbon 3.x's 38 columns ({} columns); \
-                 not appending to it: pass --output with another file, or --new-file-on-mismatch",
-                path.display(),
-                header.len()
-            );
-        }
-        Ok(())
+        codecarbon::check_appendable(path).context(
+            "the CSV row could not be appended: pass --output with another file, or \
+             --new-file-on-mismatch, or --no-csv",
+        )
     }
 
     pub fn append(
