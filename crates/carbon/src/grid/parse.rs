@@ -215,7 +215,7 @@ fn canada(f: &PerSourceFactors) -> Res<Vec<GridEntry>> {
             country: "CAN".into(),
             g_per_kwh: mix_intensity(&mix, f)?,
             year: Some(2023),
-            source: "generation mix (CodeCarbon 2023/canada_energy_mix.json) x life-cycle factors per source (CodeCarbon carbon_intensity_per_source.json)".into(),
+            source: "generation mix (CodeCarbon 2023/canada_energy_mix.json; year as filed by CodeCarbon, the file does not state it) x life-cycle factors per source (CodeCarbon carbon_intensity_per_source.json)".into(),
         });
     }
     Ok(out)

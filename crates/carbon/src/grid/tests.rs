@@ -163,3 +163,23 @@ fn unknown_region_is_scoped_to_the_country() {
         "{err}"
     );
 }
+
+#[test]
+fn a_name_in_two_tables_is_ambiguous_without_a_country() {
+    // The embedded tables have no shared alias (tested above), so build a small grid that does.
+    let real = grid().unwrap();
+    let mut a = real.region("georgia", None, "t").unwrap().clone();
+    a.aliases.push("x1".into());
+    let mut b = real.region("SE1", None, "t").unwrap().clone();
+    b.aliases.push("x1".into());
+    let g = Grid {
+        countries: real.countries.clone(),
+        regions: vec![a, b],
+        world: real.world.clone(),
+        per_source: parse::load_all().unwrap().per_source,
+    };
+    let err = g.region("X1", None, "--region").unwrap_err().to_string();
+    assert!(err.contains("region 'X1' (--region) is ambiguous: it matches US Georgia (US-GA), Sweden bidding zone SE1"), "{err}");
+    let swe = g.country("SWE", "t").unwrap();
+    assert_eq!(g.region("X1", Some(swe), "--region").unwrap().code, "SE1");
+}

@@ -9,7 +9,9 @@ use powerhungry_carbon::{LocationQuery, ResolvedIntensity};
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct LocationFlags {
     /// Country of the grid: ISO 3166 alpha-3 code or English name (FRA, "United States").
-    /// Env: POWERHUNGRY_COUNTRY
+    /// Env: POWERHUNGRY_COUNTRY. Location precedence: these flags > POWERHUNGRY_* variables >
+    /// config file [location] ($POWERHUNGRY_CONFIG, ./powerhungry.toml,
+    /// ~/.config/powerhungry/config.toml) > world average 475 gCO2e/kWh with a warning
     #[arg(long, value_name = "ISO3|NAME", help_heading = "Location")]
     pub country: Option<String>,
     /// Sub-national grid: US state (oregon, OR), Canadian province (quebec, QC), Nordic bidding
