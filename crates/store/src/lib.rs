@@ -38,6 +38,20 @@ impl Store {
         Ok(store)
     }
 
+    /// Open a store that must already exist (for readers: a report of a missing file is an
+    /// error, not a new empty store).
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref();
+        if !path.is_file() {
+            bail!(
+                "{}: no results store there (run `powerhungry bench SUITE --store {}` first)",
+                path.display(),
+                path.display()
+            );
+        }
+        Store::open(path)
+    }
+
     /// Path of the store file.
     pub fn path(&self) -> &Path {
         &self.path
