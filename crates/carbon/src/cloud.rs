@@ -43,6 +43,9 @@ pub const AWS_REGIONS: &[(&str, &str, &str)] = &[
     ("af-south-1", "Cape Town", "ZAF"),
     ("cn-north-1", "Beijing", "CN-BJ"),
     ("cn-northwest-1", "Ningxia", "CN-NX"),
+    ("mx-central-1", "Queretaro", "MEX"),
+    ("ap-southeast-5", "Malaysia", "MYS"),
+    ("ap-southeast-7", "Thailand", "THA"),
 ];
 
 /// Azure region -> (where it is, grid code). Locations from Azure's "Azure geographies" page.
@@ -85,6 +88,17 @@ pub const AZURE_REGIONS: &[(&str, &str, &str)] = &[
     ("uaenorth", "Dubai", "ARE"),
     ("qatarcentral", "Doha", "QAT"),
     ("israelcentral", "Israel", "ISR"),
+    ("australiacentral", "Canberra", "AUS"),
+    ("koreasouth", "Busan", "KOR"),
+    ("westindia", "Mumbai", "IND"),
+    ("francesouth", "Marseille", "FRA"),
+    ("germanynorth", "Berlin", "DEU"),
+    ("norwaywest", "Stavanger", "NO2"),
+    ("switzerlandwest", "Geneva", "CHE"),
+    ("uaecentral", "Abu Dhabi", "ARE"),
+    ("southafricawest", "Cape Town", "ZAF"),
+    ("brazilsoutheast", "Rio de Janeiro", "BRA"),
+    ("newzealandnorth", "Auckland", "NZL"),
 ];
 
 /// One cloud region and how its intensity is found.
@@ -234,6 +248,31 @@ pub fn mapped_grid<'g>(
                         region.provider, region.region
                     ),
                 })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/carbon.md documents the mapping; keep it in step with the code.
+    #[test]
+    fn docs_list_every_aws_and_azure_mapping() {
+        let docs = include_str!("../../../docs/carbon.md");
+        for (region, place, code) in AWS_REGIONS.iter().chain(AZURE_REGIONS) {
+            let row = format!("| `{region}` | {place} | `{code}` |");
+            assert!(docs.contains(&row), "docs/carbon.md lacks {row}");
+        }
+    }
+
+    #[test]
+    fn region_names_are_unique_per_provider() {
+        for table in [AWS_REGIONS, AZURE_REGIONS] {
+            let mut seen = std::collections::HashSet::new();
+            for (region, _, _) in table {
+                assert!(seen.insert(region), "{region} twice");
+            }
         }
     }
 }
