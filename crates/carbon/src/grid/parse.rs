@@ -53,6 +53,15 @@ struct CountryRow {
     year: u16,
 }
 
+/// Common names people type that are neither the ISO-3 code nor Our World in Data's name.
+const COUNTRY_ALIASES: [(&str, &str); 5] = [
+    ("us", "USA"),
+    ("united states of america", "USA"),
+    ("uk", "GBR"),
+    ("great britain", "GBR"),
+    ("korea", "KOR"),
+];
+
 fn countries() -> Res<Vec<GridEntry>> {
     let rows: BTreeMap<String, CountryRow> = json("global_energy_mix.json", GLOBAL_MIX)?;
     let mut out = Vec::with_capacity(rows.len());
@@ -63,9 +72,16 @@ fn countries() -> Res<Vec<GridEntry>> {
                 r.iso_code
             ));
         }
+        let mut aliases = vec![key.to_lowercase(), normalise(&r.country_name)];
+        aliases.extend(
+            COUNTRY_ALIASES
+                .iter()
+                .filter(|(_, iso)| *iso == key)
+                .map(|(a, _)| a.to_string()),
+        );
         out.push(GridEntry {
             kind: GridKind::Country,
-            aliases: vec![key.to_lowercase(), normalise(&r.country_name)],
+            aliases,
             code: key,
             name: r.country_name,
             country: r.iso_code,

@@ -42,6 +42,11 @@ fn known_country_figures() {
     );
     let usa = g.country("United States", "t").unwrap();
     assert_eq!((usa.code.as_str(), usa.g_per_kwh), ("USA", 369.473));
+    assert_eq!(g.country("UK", "t").unwrap().code, "GBR");
+    assert_eq!(
+        g.country("united states of america", "t").unwrap().code,
+        "USA"
+    );
     // Western Sahara's figure is from 2009: the year travels with it.
     assert_eq!(g.country("ESH", "t").unwrap().year, Some(2009));
     assert_eq!(g.world.g_per_kwh, 475.0);
