@@ -122,3 +122,62 @@ pub fn macro_f1(gold: &[&str], pred: &[&str]) -> Result<f64> {
     let classes = per_class(gold, pred)?;
     Ok(classes.iter().map(|c| c.f1).sum::<f64>() / classes.len() as f64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chars(s: &str) -> Vec<String> {
+        s.chars().map(String::from).collect()
+    }
+
+    fn score(gold: &str, pred: &str) -> (f64, f64, Vec<ClassScore>) {
+        let (g, p) = (chars(gold), chars(pred));
+        let g: Vec<&str> = g.iter().map(String::as_str).collect();
+        let p: Vec<&str> = p.iter().map(String::as_str).collect();
+        (
+            accuracy(&g, &p).expect("accuracy"),
+            macro_f1(&g, &p).expect("f1"),
+            per_class(&g, &p).expect("per class"),
+        )
+    }
+
+    #[test]
+    fn class_never_predicted() {
+        // gold a a a b b c / pred a a b b a a. Confusion (rows gold, cols pred):
+        //   a: [2 1 0]  b: [1 1 0]  c: [1 0 0]
+        // a: P 2/4 R 2/3 F1 4/7; b: P 1/2 R 1/2 F1 1/2; c: never predicted, F1 0.
+        let (acc, f1, classes) = score("aaabbc", "aabbaa");
+        assert!((acc - 0.5).abs() < 1e-15);
+        assert!((f1 - (4.0 / 7.0 + 0.5 + 0.0) / 3.0).abs() < 1e-15);
+        assert!((classes[0].precision - 0.5).abs() < 1e-15);
+        assert!((classes[0].recall - 2.0 / 3.0).abs() < 1e-15);
+        assert_eq!(classes[2].precision, 0.0);
+        assert_eq!(classes[2].support, 1);
+    }
+
+    #[test]
+    fn class_absent_from_gold_counts_as_zero() {
+        // gold a a b b / pred a d b b: a F1 2/3, b F1 1, d (predicted, not in gold) F1 0.
+        // scikit-learn f1_score(average="macro", zero_division=0) gives 5/9 as well.
+        let (acc, f1, classes) = score("aabb", "adbb");
+        assert!((acc - 0.75).abs() < 1e-15);
+        assert!((f1 - 5.0 / 9.0).abs() < 1e-15);
+        assert_eq!(classes.len(), 3);
+        assert_eq!(classes[2].label, "d");
+        assert_eq!(classes[2].support, 0);
+    }
+
+    #[test]
+    fn perfect_and_mismatched_inputs() {
+        let (acc, f1, _) = score("abc", "abc");
+        assert_eq!((acc, f1), (1.0, 1.0));
+        assert!(accuracy(&["a"], &[]).is_err());
+        assert!(macro_f1(&[], &[]).is_err());
+        let all = score_all(&classification_metrics(), &["a", "b"], &["a", "a"]).expect("scores");
+        assert_eq!(all[0], ("accuracy".to_string(), 0.5));
+        // a: P 1/2 R 1 F1 2/3; b: F1 0 -> 1/3.
+        assert_eq!(all[1].0, "macro_f1");
+        assert!((all[1].1 - 1.0 / 3.0).abs() < 1e-15);
+    }
+}

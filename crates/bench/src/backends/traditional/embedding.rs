@@ -29,11 +29,18 @@ impl EmbeddingFeatures {
         for chunk in texts.chunks(self.batch) {
             let out = self.embedder.embed(chunk)?;
             if out.len() != chunk.len() {
-                bail!("the embedder returned {} vectors for {} texts", out.len(), chunk.len());
+                bail!(
+                    "the embedder returned {} vectors for {} texts",
+                    out.len(),
+                    chunk.len()
+                );
             }
             for (v, t) in out {
                 if v.len() != dim {
-                    bail!("the embedder returned a vector of width {} (expected {dim})", v.len());
+                    bail!(
+                        "the embedder returned a vector of width {} (expected {dim})",
+                        v.len()
+                    );
                 }
                 m.push_dense(&v);
                 tokens.push(t);

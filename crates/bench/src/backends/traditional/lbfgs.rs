@@ -36,7 +36,12 @@ pub fn minimize(
 
     for iter in 0..max_iter {
         if max_abs(&g) <= gtol {
-            return Outcome { iterations: iter, gradient_max: max_abs(&g), value: fx, converged: true };
+            return Outcome {
+                iterations: iter,
+                gradient_max: max_abs(&g),
+                value: fx,
+                converged: true,
+            };
         }
         // Two-loop recursion: dir = -H g.
         dir.copy_from_slice(&g);
@@ -85,7 +90,12 @@ pub fn minimize(
         if decrease < 0.0 {
             // The line search found no lower point: we are at the optimum to f64 precision.
             let gm = max_abs(&g);
-            return Outcome { iterations: iter, gradient_max: gm, value: fx, converged: gm <= gtol.max(1e-6) };
+            return Outcome {
+                iterations: iter,
+                gradient_max: gm,
+                value: fx,
+                converged: gm <= gtol.max(1e-6),
+            };
         }
         // Curvature pair; skipped when it would break positive definiteness.
         let s: Vec<f64> = x_new.iter().zip(x.iter()).map(|(a, b)| a - b).collect();
@@ -105,10 +115,20 @@ pub fn minimize(
         g.copy_from_slice(&g_new);
         fx = f_new;
         if decrease.abs() <= 1e-15 * fx.abs().max(1.0) {
-            return Outcome { iterations: iter + 1, gradient_max: max_abs(&g), value: fx, converged: true };
+            return Outcome {
+                iterations: iter + 1,
+                gradient_max: max_abs(&g),
+                value: fx,
+                converged: true,
+            };
         }
     }
-    Outcome { iterations: max_iter, gradient_max: max_abs(&g), value: fx, converged: max_abs(&g) <= gtol }
+    Outcome {
+        iterations: max_iter,
+        gradient_max: max_abs(&g),
+        value: fx,
+        converged: max_abs(&g) <= gtol,
+    }
 }
 
 fn dot(a: &[f64], b: &[f64]) -> f64 {
@@ -145,6 +165,9 @@ mod tests {
             1000,
         );
         assert!(out.converged, "{out:?}");
-        assert!((x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6, "{x:?}");
+        assert!(
+            (x[0] - 1.0).abs() < 1e-6 && (x[1] - 1.0).abs() < 1e-6,
+            "{x:?}"
+        );
     }
 }

@@ -64,7 +64,10 @@ impl LogReg {
             bail!("{} feature rows for {} labels", x.rows(), y.len());
         }
         if !(opts.c > 0.0 && opts.c.is_finite()) {
-            bail!("model option `c`: expected a positive number, got {}", opts.c);
+            bail!(
+                "model option `c`: expected a positive number, got {}",
+                opts.c
+            );
         }
         let mut classes: Vec<String> = y.iter().map(|s| s.to_string()).collect();
         classes.sort();
@@ -170,7 +173,8 @@ impl LogReg {
                 let mut z: Vec<f64> = self.params[self.features * self.outputs..].to_vec();
                 for (&j, &v) in idx.iter().zip(val) {
                     if (j as usize) < self.features {
-                        let row = &self.params[j as usize * self.outputs..(j as usize + 1) * self.outputs];
+                        let row = &self.params
+                            [j as usize * self.outputs..(j as usize + 1) * self.outputs];
                         for (zk, wk) in z.iter_mut().zip(row) {
                             *zk += v * wk;
                         }

@@ -25,8 +25,12 @@ pub const KINDS: [&str; 3] = ["bow-lr", "tfidf-char-lr", "embedding-lr"];
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TraditionalOptions {
-    #[serde(flatten)]
-    pub logreg: LogRegOptions,
+    /// Inverse regularisation strength (sklearn's C). Default 1.0.
+    pub c: Option<f64>,
+    /// L-BFGS iterations at most. Default 1000.
+    pub max_iter: Option<usize>,
+    /// Stop when the largest gradient component is under this. Default 1e-6.
+    pub tol: Option<f64>,
     /// Texts per `embed` call for embedding features. Default 32.
     pub embed_batch_size: Option<usize>,
     /// The embedding model, for the harness (a model id or local path).
@@ -42,7 +46,25 @@ impl TraditionalOptions {
         if opts.embed_batch_size == Some(0) {
             bail!("model option `embed_batch_size`: expected at least 1");
         }
+        if let Some(c) = opts.c {
+            if !(c > 0.0 && c.is_finite()) {
+                bail!("model option `c`: expected a positive number, got {c}");
+            }
+        }
+        if opts.tol.is_some_and(|t| t.is_nan() || t <= 0.0) {
+            bail!("model option `tol`: expected a positive number");
+        }
         Ok(opts)
+    }
+
+    /// The classifier's options, defaults filled in.
+    pub fn logreg(&self) -> LogRegOptions {
+        let d = LogRegOptions::default();
+        LogRegOptions {
+            c: self.c.unwrap_or(d.c),
+            max_iter: self.max_iter.unwrap_or(d.max_iter),
+            tol: self.tol.unwrap_or(d.tol),
+        }
     }
 }
 
@@ -85,10 +107,10 @@ pub fn build(
 ) -> Result<Box<dyn Backend>> {
     let opts = TraditionalOptions::from_table(options)?;
     let backend = match (kind, embedder) {
-        ("bow-lr", None) => TraditionalBackend::bag_of_words(opts.logreg),
-        ("tfidf-char-lr", None) => TraditionalBackend::tfidf_char(opts.logreg),
+        ("bow-lr", None) => TraditionalBackend::bag_of_words(opts.logreg()),
+        ("tfidf-char-lr", None) => TraditionalBackend::tfidf_char(opts.logreg()),
         ("embedding-lr", Some(e)) => {
-            TraditionalBackend::embedding(e, opts.embed_batch_size.unwrap_or(32), opts.logreg)
+            TraditionalBackend::embedding(e, opts.embed_batch_size.unwrap_or(32), opts.logreg())
         }
         ("embedding-lr", None) => bail!("kind \"embedding-lr\" needs a sentence-embedding model"),
         (k, Some(_)) if KINDS.contains(&k) => bail!("kind {k:?} takes no embedding model"),
@@ -123,7 +145,11 @@ impl TraditionalBackend {
     }
 
     /// Sentence embeddings + logistic regression.
-    pub fn embedding(embedder: Box<dyn TextEmbedder>, batch: usize, options: LogRegOptions) -> Self {
+    pub fn embedding(
+        embedder: Box<dyn TextEmbedder>,
+        batch: usize,
+        options: LogRegOptions,
+    ) -> Self {
         TraditionalBackend {
             kind: "embedding-lr",
             features: Features::Embedding(EmbeddingFeatures::new(embedder, batch)),
@@ -142,13 +168,15 @@ impl TraditionalBackend {
             Features::Sparse(v) => {
                 let what = match v.analyzer {
                     Analyzer::Words => "bag of words (word unigrams, counts)".to_string(),
-                    Analyzer::Chars { min, max } => format!(
-                        "TF-IDF of character {min}-{max}-grams (smooth idf, l2 norm)"
-                    ),
+                    Analyzer::Chars { min, max } => {
+                        format!("TF-IDF of character {min}-{max}-grams (smooth idf, l2 norm)")
+                    }
                 };
                 format!("{what}, vocabulary {}", v.vocabulary_size())
             }
-            Features::Embedding(e) => format!("sentence embeddings: {}", e.embedder_info().description),
+            Features::Embedding(e) => {
+                format!("sentence embeddings: {}", e.embedder_info().description)
+            }
         }
     }
 }
@@ -171,12 +199,19 @@ impl Backend for TraditionalBackend {
                         m.outcome.iterations, m.outcome.gradient_max
                     )
                 };
-                (Some(m.parameters() + embedder), format!(", {} classes, {conv}", m.classes.len()))
+                (
+                    Some(m.parameters() + embedder),
+                    format!(", {} classes, {conv}", m.classes.len()),
+                )
             }
         };
         ModelInfo {
             parameters,
-            description: format!("{}: {} + {lr}{status}", self.kind, self.features_description()),
+            description: format!(
+                "{}: {} + {lr}{status}",
+                self.kind,
+                self.features_description()
+            ),
         }
     }
 

@@ -30,7 +30,11 @@ impl Csr {
 
     /// Append a dense row, every column stored.
     pub fn push_dense(&mut self, row: &[f32]) {
-        self.push_row(row.iter().enumerate().map(|(j, &v)| (j as u32, f64::from(v))));
+        self.push_row(
+            row.iter()
+                .enumerate()
+                .map(|(j, &v)| (j as u32, f64::from(v))),
+        );
     }
 
     pub fn rows(&self) -> usize {

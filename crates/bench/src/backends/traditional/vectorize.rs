@@ -23,7 +23,10 @@ impl Analyzer {
     pub fn terms(self, raw: &str) -> Vec<String> {
         let lower = text::preprocess(raw);
         match self {
-            Analyzer::Words => text::words(&lower).into_iter().map(str::to_string).collect(),
+            Analyzer::Words => text::words(&lower)
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
             Analyzer::Chars { min, max } => text::char_ngrams(&lower, min, max),
         }
     }
