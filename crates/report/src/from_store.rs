@@ -77,12 +77,19 @@ pub fn series_of_run(run: &StoredRun) -> Vec<Series> {
                 .find(|d| d.name == first.dataset)
                 .map_or_else(|| "unknown".to_string(), |d| d.task.clone());
             let repetitions: Vec<Repetition> = reps.iter().filter_map(|r| repetition(r)).collect();
-            let gpus = repetitions.first().map_or(0, |r| {
+            // GPUs the workload used: the GPU components measured, or the run's GPU list when
+            // one component stands for several (CodeCarbon imports sum all GPUs in one figure).
+            let gpu_components = repetitions.first().map_or(0, |r| {
                 r.components
                     .iter()
                     .filter(|c| c.component.starts_with("gpu"))
                     .count()
             });
+            let gpus = if gpu_components > 0 {
+                gpu_components.max(run.start.hardware.gpus.len())
+            } else {
+                0
+            };
             let generative = GENERATIVE_TASKS.contains(&task.as_str())
                 || repetitions.iter().any(|r| r.output_tokens.unwrap_or(0) > 0);
             Some(Series {

@@ -73,7 +73,8 @@ pub fn render(a: &Analysis, parity: &[ParityRow], generated: &str) -> String {
 
 fn figure(c: &Chart) -> String {
     let mut s = format!(
-        "<figure data-chart=\"{}\" data-points=\"{}\"><h3>{}</h3>{}<figcaption>{}",
+        "<figure id=\"{}\" data-chart=\"{}\" data-points=\"{}\"><h3>{}</h3>{}<figcaption>{}",
+        esc(&c.id),
         esc(&c.id),
         c.points,
         esc(&c.title),
@@ -87,7 +88,9 @@ fn figure(c: &Chart) -> String {
     s
 }
 
-fn table_html(t: &Table) -> String {
+fn table_html(full: &Table) -> String {
+    let (t, methods) = crate::tables::narrowed(full);
+    let t = &t;
     let mut s = format!(
         "<h3>{}</h3><div class=\"tablewrap\"><table><tr>",
         esc(&t.title)
@@ -111,6 +114,10 @@ fn table_html(t: &Table) -> String {
         );
     }
     s.push_str("</table></div>");
+    for m in methods {
+        let _ = write!(s, "<p class=\"note\">Methods: {}</p>", esc(&m));
+    }
+    s.push_str("<p class=\"note\">Columns empty for every row are left out here; the CSV and JSON exports have them all.</p>");
     s
 }
 
@@ -120,8 +127,8 @@ pub fn plain_words(a: &Analysis) -> String {
     let mut s = format!(
         "<div class=\"plain\"><p>The {} repetitions in this report ran {} inferences and used \
          {} kWh of energy",
-        t.repetitions,
-        t.inferences,
+        thousands(t.repetitions as u64),
+        thousands(t.inferences),
         sig(t.kwh)
     );
     if (t.facility_kwh - t.kwh).abs() > 1e-12 {
@@ -134,15 +141,15 @@ pub fn plain_words(a: &Analysis) -> String {
     let _ = write!(
         s,
         ": about as much as {} smartphone charges.",
-        sig(t.smartphone_charges)
+        thousands(t.smartphone_charges.round() as u64)
     );
     match (t.g_co2e, t.miles_driven) {
         (Some(g), Some(m)) => {
             let _ = write!(
                 s,
-                " Their emissions, {} g CO2e, are about what an average gasoline car emits \
+                " Their emissions, {}, are about what an average gasoline car emits \
                  driving {} miles ({} km).",
-                sig(g),
+                mass(g),
                 sig(m),
                 sig(m * 1.609_344)
             );
@@ -196,4 +203,44 @@ fn method_notes() -> String {
      <li>Rating bands are fixed per task and versioned: a model's letter only changes if its own \
      energy does. See the bands table.</li></ul>"
         .into()
+}
+
+/// 1234567 -> "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Grams of CO2e in the unit that reads best.
+pub fn mass(g: f64) -> String {
+    if g.abs() >= 1e6 {
+        format!("{} t CO2e", sig(g / 1e6))
+    } else if g.abs() >= 1e3 {
+        format!("{} kg CO2e", sig(g / 1e3))
+    } else {
+        format!("{} g CO2e", sig(g))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_numbers() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(mass(0.5), "0.5000 g CO2e");
+        assert_eq!(mass(111_244.0), "111.2 kg CO2e");
+        assert_eq!(mass(2.5e6), "2.500 t CO2e");
+    }
 }

@@ -104,9 +104,9 @@ fn components(r: &ImportedRow) -> Vec<ComponentEnergy> {
         }
     };
     push("cpu".into(), r.cpu.cpu_method(), row.cpu_energy_kwh);
-    let gpu = match (&row.gpu_model, row.gpu_count) {
-        (Some(m), Some(n)) if n > 1 => format!("gpu ({m}: all {n} GPUs, summed by CodeCarbon)"),
-        (Some(m), _) => format!("gpu ({m})"),
+    // CodeCarbon sums every GPU of the machine, used or not: say so in the component's name.
+    let gpu = match row.gpu_count {
+        Some(n) if n > 1 => format!("gpu (all {n} of the machine)"),
         _ => "gpu".into(),
     };
     push(
@@ -135,6 +135,18 @@ fn components(r: &ImportedRow) -> Vec<ComponentEnergy> {
         }
     }
     out
+}
+
+/// One entry per GPU, as the harness records them: CodeCarbon writes "8 x NVIDIA A100".
+fn gpu_list(model: Option<&str>, count: Option<u32>) -> Vec<String> {
+    let Some(model) = model else {
+        return Vec::new();
+    };
+    let name = match model.split_once(" x ") {
+        Some((n, rest)) if n.trim().parse::<u32>().is_ok() => rest.trim(),
+        _ => model.trim(),
+    };
+    vec![name.to_string(); count.unwrap_or(1).max(1) as usize]
 }
 
 /// Import `files` into `sink` (the results store).
@@ -200,7 +212,7 @@ pub fn import_codecarbon(
                     ram_bytes: first
                         .ram_total_size_gb
                         .map_or(0, |g| (g * 1024f64.powi(3)) as u64),
-                    gpus: first.gpu_model.iter().cloned().collect(),
+                    gpus: gpu_list(first.gpu_model.as_deref(), first.gpu_count),
                     os: first.os.clone().unwrap_or_default(),
                     kernel: String::new(),
                 },

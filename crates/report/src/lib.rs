@@ -1,6 +1,7 @@
 //! powerhungry-report: see the crate description and ../shared/DESIGN.md.
 
 pub mod analysis;
+pub mod build;
 pub mod charts;
 pub mod codecarbon;
 pub mod export;

@@ -270,8 +270,45 @@ pub fn all_tables(a: &Analysis, parity: &[ParityRow]) -> Vec<Table> {
     t
 }
 
-/// Fixed-width text for a terminal.
+/// The table without columns empty in every row ("-" or ""), and without the long `methods`
+/// column, whose distinct values are returned to be listed once under the table.
+pub fn narrowed(t: &Table) -> (Table, Vec<String>) {
+    let empty = |c: &str| c.is_empty() || c == "-";
+    let method_col = t.headers.iter().position(|h| h == "methods");
+    let keep: Vec<usize> = (0..t.headers.len())
+        .filter(|&i| Some(i) != method_col)
+        .filter(|&i| t.rows.is_empty() || !t.rows.iter().all(|r| r.get(i).is_none_or(|c| empty(c))))
+        .collect();
+    let pick = |r: &[String]| {
+        keep.iter()
+            .map(|&i| r.get(i).cloned().unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    let mut methods: Vec<String> = method_col
+        .map(|m| t.rows.iter().filter_map(|r| r.get(m).cloned()).collect())
+        .unwrap_or_default();
+    methods.sort();
+    methods.dedup();
+    let table = Table {
+        name: t.name,
+        title: t.title.clone(),
+        headers: pick(&t.headers),
+        rows: t.rows.iter().map(|r| pick(r)).collect(),
+    };
+    (table, methods)
+}
+
+/// Fixed-width text for a terminal, [`narrowed`], methods listed under the table.
 pub fn render_text(t: &Table) -> String {
+    let (table, methods) = narrowed(t);
+    let mut out = render_columns(&table);
+    for s in methods {
+        out.push_str(&format!("methods: {s}\n"));
+    }
+    out
+}
+
+fn render_columns(t: &Table) -> String {
     let mut widths: Vec<usize> = t.headers.iter().map(|h| h.chars().count()).collect();
     for r in &t.rows {
         for (w, c) in widths.iter_mut().zip(r) {
@@ -322,5 +359,15 @@ mod tests {
             rows: vec![vec!["long".into(), "1".into()]],
         };
         assert_eq!(render_text(&t), "T\na     bb\nlong  1\n");
+        let t = Table {
+            name: "x",
+            title: "T".into(),
+            headers: vec!["a".into(), "gone".into(), "methods".into()],
+            rows: vec![
+                vec!["1".into(), "-".into(), "cpu=m".into()],
+                vec!["2".into(), "".into(), "cpu=m".into()],
+            ],
+        };
+        assert_eq!(render_text(&t), "T\na\n1\n2\nmethods: cpu=m\n");
     }
 }

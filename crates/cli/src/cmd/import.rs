@@ -1,8 +1,79 @@
-//! `powerhungry import` (being built; see the open issue).
+//! `powerhungry import codecarbon FILE...`: other tools' logs into the results store, so
+//! `powerhungry report` covers measurements people already have.
+
+use anyhow::{Context, Result};
+use powerhungry_report::codecarbon::read_file;
+use powerhungry_report::import::{import_codecarbon, read_parameters, ImportOptions};
+use std::path::PathBuf;
 
 #[derive(clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    pub source: Source,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<u8> {
-    anyhow::bail!("`powerhungry import` is not built yet")
+#[derive(clap::Subcommand)]
+pub enum Source {
+    /// CodeCarbon emissions.csv files (2.x or 3.x headers, matched by column name): one model
+    /// per project_name, one repetition per row; CPU/RAM powers that are CodeCarbon's constant
+    /// guesses are labelled estimated
+    Codecarbon(CodecarbonArgs),
+}
+
+#[derive(clap::Args)]
+pub struct CodecarbonArgs {
+    /// CodeCarbon CSV files to import
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Task the rows measured, e.g. text-classification (sets the rating bands and charts)
+    #[arg(long, value_name = "TASK")]
+    pub task: String,
+    /// Name of the dataset the rows ran on
+    #[arg(long, value_name = "NAME")]
+    pub dataset: String,
+    /// Inferences each row covers (the Power Hungry Processing logs: 1000). Without it each
+    /// row counts as one, and per-1,000 figures are per 1,000 rows
+    #[arg(long, value_name = "N")]
+    pub inferences: Option<u64>,
+    /// CSV of parameter counts (columns model or model_name, and parameters or num_parameters)
+    #[arg(long, value_name = "FILE")]
+    pub parameters: Option<PathBuf>,
+    /// Results store to add to (created if missing)
+    #[arg(long, default_value = powerhungry_store::DEFAULT_STORE, value_name = "STORE")]
+    pub store: PathBuf,
+}
+
+pub fn run(args: Args) -> Result<u8> {
+    let Source::Codecarbon(a) = args.source;
+    let parameters = match &a.parameters {
+        Some(p) => read_parameters(p)?,
+        None => Default::default(),
+    };
+    // Read everything before touching the store: a bad file imports nothing.
+    let files = a
+        .files
+        .iter()
+        .map(|f| read_file(f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut store = powerhungry_store::Store::open(&a.store)?;
+    let opts = ImportOptions {
+        task: a.task,
+        dataset: a.dataset,
+        inferences: a.inferences,
+        parameters,
+    };
+    let sum = import_codecarbon(&mut store, &files, &opts)
+        .with_context(|| format!("importing into {}", a.store.display()))?;
+    for w in &sum.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!(
+        "imported {} rows of {} models from {} file(s) into {} ({} run(s))",
+        sum.repetitions,
+        sum.models,
+        files.len(),
+        a.store.display(),
+        sum.runs
+    );
+    Ok(0)
 }

@@ -4,36 +4,49 @@
 use super::{label, methods_caption, slug, task_colour, Chart};
 use crate::analysis::Analysis;
 use crate::rating::{bands_for, BANDS_VERSION, LETTERS};
-use crate::svg::{esc, Plot, Scale};
+use crate::svg::{esc, tick_label, Plot, Scale};
 use crate::tables::sig;
 use std::fmt::Write;
 
-const WIDTH: f64 = 820.0;
+const WIDTH: f64 = 1000.0;
 const ROW: f64 = 20.0;
+/// Row labels are cut to this many characters (the full text is in the tooltip).
+const LABEL_CHARS: usize = 72;
+/// Approximate width of one label character at the 11 px label font.
+const CHAR_PX: f64 = 6.0;
 
-fn row_plot(id: &str, rows: usize, x: Scale, left: f64, x_label: &str) -> Plot {
-    let height = 70.0 + ROW * rows as f64;
-    let mut p = Plot::new(
-        id,
-        WIDTH,
-        height,
-        x,
-        Scale::Linear {
-            min: 0.0,
-            max: rows as f64,
-        },
-    );
-    p.margin = (left, 20.0, 10.0, 50.0);
+/// A plot of horizontal rows, its left margin wide enough for the longest label.
+pub(crate) fn row_plot(id: &str, labels: &[String], x: Scale, x_label: &str) -> Plot {
+    let rows = labels.len();
+    let longest = labels
+        .iter()
+        .map(|l| l.chars().count().min(LABEL_CHARS))
+        .max()
+        .unwrap_or(0);
+    let left = (longest as f64 * CHAR_PX + 16.0).clamp(80.0, 460.0);
+    let height = 80.0 + ROW * rows as f64;
+    let y = Scale::Linear {
+        min: 0.0,
+        max: rows as f64,
+    };
+    let mut p = Plot::new(id, WIDTH, height, x, y);
+    p.margin = (left, 20.0, 22.0, 50.0);
     p.y_ticks = false;
     p.labels(x_label, "")
 }
 
-fn row_label(p: &mut Plot, row: f64, text: &str) {
+pub(crate) fn row_label(p: &mut Plot, row: f64, text: &str) {
     let y = p.py(row) + 4.0;
     let x = p.margin.0 - 6.0;
+    let shown: String = if text.chars().count() > LABEL_CHARS {
+        text.chars().take(LABEL_CHARS - 1).chain(['…']).collect()
+    } else {
+        text.to_string()
+    };
     let _ = write!(
         p.raw_string(),
-        r#"<text x="{x:.1}" y="{y:.1}" text-anchor="end" class="rowlabel">{}</text>"#,
+        r#"<text x="{x:.1}" y="{y:.1}" text-anchor="end" class="rowlabel">{}<title>{}</title></text>"#,
+        esc(&shown),
         esc(text)
     );
 }
@@ -50,11 +63,11 @@ pub fn task_means(a: &Analysis) -> Option<Chart> {
         values.push(t.min_kwh_per_1000);
     }
     let n = a.tasks.len();
+    let labels: Vec<String> = a.tasks.iter().map(|t| t.task.clone()).collect();
     let mut p = row_plot(
         "task-means",
-        n,
+        &labels,
         Scale::log(&values),
-        180.0,
         "kWh per 1,000 inferences (log)",
     );
     let mut clipped = false;
@@ -106,11 +119,11 @@ pub fn model_bars(a: &Analysis) -> Vec<Chart> {
         );
         let n = rows.len();
         let id = format!("models-{}", slug(&t.task));
+        let labels: Vec<String> = rows.iter().map(|s| label(s)).collect();
         let mut p = row_plot(
             &id,
-            n,
+            &labels,
             Scale::log(&values),
-            300.0,
             "Wh per 1,000 inferences (log)",
         );
         let bands = bands_for(&t.task);
@@ -157,11 +170,11 @@ pub fn model_bars(a: &Analysis) -> Vec<Chart> {
                     "Shaded: rating bands {BANDS_VERSION} for {} (A below {}, B from {}, C from \
                      {}, D from {}, E from {} Wh), fixed and independent of the models shown. ",
                     b.task,
-                    sig(e[0]),
-                    sig(e[0]),
-                    sig(e[1]),
-                    sig(e[2]),
-                    sig(e[3])
+                    tick_label(e[0]),
+                    tick_label(e[0]),
+                    tick_label(e[1]),
+                    tick_label(e[2]),
+                    tick_label(e[3])
                 );
             }
             None => caption.push_str("No rating bands exist for this task in this version. "),
@@ -199,7 +212,7 @@ fn shade_bands(p: &mut Plot, edges: &[f64; 4]) {
             x1 - x0,
             bottom - top,
             (x0 + x1) / 2.0,
-            top + 12.0,
+            top - 6.0,
             LETTERS[i]
         );
     }

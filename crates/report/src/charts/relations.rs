@@ -8,7 +8,7 @@ use crate::svg::{colour, esc, Plot, Scale};
 use crate::tables::sig;
 use std::fmt::Write;
 
-const W: f64 = 820.0;
+const W: f64 = 1000.0;
 const H: f64 = 440.0;
 
 /// Parameters against g CO2e per 1,000 inferences, log-log, coloured by task.
@@ -205,7 +205,7 @@ pub fn energy_duration(a: &Analysis) -> Option<Chart> {
                 let r2 =
                     f.r2.map_or("undefined (energy constant)".into(), |r| format!("{r:.4}"));
                 let text = format!(
-                    "{gpus}: energy = {} Wh + {} W·h/s x duration (= {} W average), R² = {r2}, n = {}",
+                    "{gpus}: energy = {} Wh + {} Wh/s x duration (= {} W average), R² = {r2}, n = {}",
                     sig(f.intercept),
                     sig(f.slope),
                     sig(f.slope * 3600.0),
@@ -298,40 +298,29 @@ pub fn parity_bars(rows: &[ParityRow]) -> Option<Chart> {
     }
     let xs: Vec<f64> = rows.iter().map(|r| r.inferences).collect();
     let n = rows.len();
-    let mut p = Plot::new(
+    let labels: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{} · {}", r.model, r.dataset))
+        .collect();
+    let mut p = super::energy::row_plot(
         "parity",
-        W,
-        70.0 + 20.0 * n as f64,
+        &labels,
         Scale::log(&xs),
-        Scale::Linear {
-            min: 0.0,
-            max: n as f64,
-        },
-    )
-    .labels(
         "inferences until inference energy equals training energy (log)",
-        "",
     );
-    p.margin = (300.0, 20.0, 10.0, 50.0);
-    p.y_ticks = false;
-    for (i, r) in rows.iter().enumerate() {
+    for (i, (r, l)) in rows.iter().zip(&labels).enumerate() {
         let row = n as f64 - i as f64 - 0.5;
+        super::energy::row_label(&mut p, row, l);
         let (x0, x1, y) = (p.px(p.x.bounds().0), p.px(r.inferences), p.py(row));
-        let lx = p.margin.0 - 6.0;
         let tip = format!(
-            "{} on {}: {} kWh of training / {} Wh per 1,000 inferences = {:.0} inferences",
-            r.model,
-            r.dataset,
+            "{l}: {} kWh of training / {} Wh per 1,000 inferences = {:.0} inferences",
             sig(r.training_kwh),
             sig(r.wh_per_1000),
             r.inferences
         );
         let _ = write!(
             p.raw_string(),
-            r##"<text x="{:.1}" y="{:.1}" text-anchor="end" class="rowlabel">{}</text><rect class="pt" x="{x0:.1}" y="{:.1}" width="{:.1}" height="14" fill="#0072B2"><title>{}</title></rect>"##,
-            lx,
-            y + 4.0,
-            esc(&format!("{} · {}", r.model, r.dataset)),
+            r##"<rect class="pt" x="{x0:.1}" y="{:.1}" width="{:.1}" height="14" fill="#0072B2"><title>{}</title></rect>"##,
             y - 7.0,
             (x1 - x0).max(1.0),
             esc(&tip)

@@ -102,7 +102,18 @@ fn power_hungry_processing_logs_import_exactly() {
     assert!(s.repetitions[0]
         .components
         .iter()
-        .any(|c| c.component.contains("all 8 GPUs")));
+        .any(|c| c.component == "gpu (all 8 of the machine)"));
+
+    assert_eq!(
+        s.gpus, 8,
+        "CodeCarbon's GPU figure covers all 8 GPUs of the node"
+    );
+    assert_eq!(
+        gpu_list(Some("8 x NVIDIA A100-SXM4-80GB"), Some(8)),
+        vec!["NVIDIA A100-SXM4-80GB"; 8]
+    );
+    assert_eq!(gpu_list(Some("Tesla T4"), None), vec!["Tesla T4"]);
+    assert!(gpu_list(None, Some(2)).is_empty());
 
     // The headline: distilbert on SST-2 used 4.7 Wh per 1,000 inferences in the paper's logs.
     let a = analyse(&input);
