@@ -176,3 +176,78 @@ fn bad_arguments_are_clear_errors() {
         "{stderr}"
     );
 }
+
+/// The registry wires MiniLM embeddings into the embedding + LR model. Needs the real weights
+/// (CI fetches them and sets POWERHUNGRY_MINILM_DIR, see scripts/test.sh).
+#[test]
+fn minilm_embeddings_with_logistic_regression_run_when_found() {
+    let Some(minilm) = std::env::var_os("POWERHUNGRY_MINILM_DIR") else {
+        eprintln!(
+            "POWERHUNGRY_MINILM_DIR is not set: skipping (bash scripts/fetch-minilm.sh prints it)"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let mut data = String::new();
+    let good = [
+        "a wonderful, moving film",
+        "brilliant acting and a great story",
+        "I loved every minute",
+        "funny, warm and smart",
+        "a delightful surprise",
+    ];
+    let bad = [
+        "a dull, tedious mess",
+        "terrible acting and a boring plot",
+        "I hated every minute",
+        "clumsy, cold and stupid",
+        "a painful waste of time",
+    ];
+    for (g, b) in good.iter().cycle().zip(bad.iter().cycle()).take(20) {
+        data.push_str(&format!("{{\"text\": \"{g}\", \"label\": \"pos\"}}\n{{\"text\": \"{b}\", \"label\": \"neg\"}}\n"));
+    }
+    std::fs::write(d.join("tiny.jsonl"), data).expect("data");
+    std::fs::write(
+        d.join("s.toml"),
+        "name = \"minilm\"\n[protocol]\ninferences = 10\nrepetitions = 1\nwarmup = 2\n\
+         [[models]]\nname = \"minilm-lr\"\nbackend = \"traditional\"\nkind = \"embedding-lr\"\n\
+         model = \"sentence-transformers/all-MiniLM-L6-v2\"\n\
+         [[datasets]]\nname = \"tiny\"\ntask = \"text-classification\"\n[datasets.source]\npath = \"tiny.jsonl\"\n",
+    )
+    .expect("suite");
+    let out = bench(d)
+        .env("POWERHUNGRY_MINILM_DIR", &minilm)
+        .args([
+            "s.toml",
+            "--quiet",
+            "--intensity",
+            "100",
+            "--json",
+            "s.json",
+        ])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("s.json")).expect("json"))
+            .expect("parse");
+    let row = &json["rows"][0];
+    assert_eq!(row["model"], "minilm-lr");
+    // Sentences this plain are separable with MiniLM features.
+    assert!(
+        row["metrics"]["accuracy"].as_f64().expect("accuracy") >= 0.9,
+        "{row}"
+    );
+    let store = Store::open(d.join("powerhungry.sqlite")).expect("store");
+    let run = store.load_run(1).expect("run");
+    // Tokens were counted by the MiniLM tokenizer.
+    assert!(run.repetitions[0]
+        .inferences
+        .iter()
+        .all(|i| i.input_tokens > 2));
+}

@@ -131,7 +131,7 @@ pub fn run(args: Args) -> Result<u8> {
         .meter()
         .sensors()
         .into_iter()
-        .filter(|s| s.name.to_ascii_lowercase().contains("gpu"))
+        .filter(|s| s.name == "nvml" || s.name.to_ascii_lowercase().contains("gpu"))
         .map(|s| s.description)
         .collect();
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
