@@ -314,3 +314,82 @@ fn sig(x: f64) -> String {
     let digits = (3 - x.abs().log10().floor() as i32).max(0) as usize;
     format!("{x:.digits$}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sink::{ComponentEnergy, InferenceRecord, MetricValue, WindowRecord};
+
+    fn rep(index: u32, joules: f64, method: &str, latency_s: f64) -> RepetitionRecord {
+        RepetitionRecord {
+            model: "m".into(),
+            dataset: "d".into(),
+            index,
+            started_at: 0.0,
+            ended_at: 1.0,
+            windows: vec![WindowRecord {
+                phase: Phase::Inference,
+                duration_s: 1.0,
+                items: 2,
+                components: vec![ComponentEnergy {
+                    component: "cpu".into(),
+                    method: method.into(),
+                    joules,
+                    above_idle_joules: None,
+                }],
+            }],
+            inferences: (0..2)
+                .map(|p| InferenceRecord {
+                    position: p,
+                    example_id: p.to_string(),
+                    latency_s,
+                    input_tokens: 1,
+                    output_tokens: 0,
+                    prediction: "a".into(),
+                    gold: Some("a".into()),
+                })
+                .collect(),
+            metrics: vec![MetricValue {
+                name: "accuracy".into(),
+                value: 1.0,
+            }],
+        }
+    }
+
+    #[test]
+    fn rows_compute_per_1000_statistics_and_flag_mixed_methods() {
+        // 7.2 J and 10.8 J per 2 inferences: 1.0 and 1.5 Wh per 1,000.
+        let reps = [
+            rep(0, 7.2, "measured:rapl", 0.001),
+            rep(1, 10.8, "estimated:cpu-load", 0.003),
+        ];
+        let loc = LocationRecord {
+            intensity_g_per_kwh: 200.0,
+            pue: 1.0,
+            ..Default::default()
+        };
+        let s = summarize_run(1, "s", &loc, &reps);
+        let r = &s.rows[0];
+        assert!((r.wh_per_1000_mean - 1.25).abs() < 1e-12);
+        let sd = (0.125f64).sqrt(); // deviations ±0.25, n - 1 = 1
+        assert!((r.wh_per_1000_sd.unwrap() - sd).abs() < 1e-12);
+        assert!((r.wh_per_1000_ci95.unwrap() - 12.706 * sd / 2f64.sqrt()).abs() < 1e-12);
+        assert!((r.g_co2e_per_1000 - 1.25 / 1000.0 * 200.0).abs() < 1e-12);
+        assert_eq!(r.methods, "cpu=measured:rapl|estimated:cpu-load");
+        assert_eq!(r.wh_per_1000_above_idle_mean, None);
+        // Latencies 1 ms x2 and 3 ms x2: p50 = 2 ms, p95 = 3 ms.
+        assert!((r.latency_p50_ms.unwrap() - 2.0).abs() < 1e-9);
+        assert!((r.latency_p95_ms.unwrap() - 3.0).abs() < 1e-9);
+        let csv = s.to_csv().unwrap();
+        assert!(csv.starts_with("run,suite,model,dataset,repetitions"));
+        assert!(csv.lines().next().unwrap().ends_with(",accuracy"));
+    }
+
+    #[test]
+    fn four_significant_figures() {
+        assert_eq!(sig(0.00022114), "0.0002211");
+        assert_eq!(sig(12.3456), "12.35");
+        assert_eq!(sig(1234.56), "1235");
+        assert_eq!(sig(0.0), "0");
+    }
+}
