@@ -149,18 +149,26 @@ fn gpu_list(model: Option<&str>, count: Option<u32>) -> Vec<String> {
     vec![name.to_string(); count.unwrap_or(1).max(1) as usize]
 }
 
+impl ImportOptions {
+    /// Check the options before anything is read or written.
+    pub fn validate(&self) -> Result<()> {
+        if self.task.trim().is_empty() || self.dataset.trim().is_empty() {
+            bail!("--task and --dataset must not be empty");
+        }
+        if self.inferences == Some(0) {
+            bail!("--inferences 0: each row must cover at least one inference");
+        }
+        Ok(())
+    }
+}
+
 /// Import `files` into `sink` (the results store).
 pub fn import_codecarbon(
     sink: &mut Store,
     files: &[ImportedFile],
     opts: &ImportOptions,
 ) -> Result<ImportSummary> {
-    if opts.task.trim().is_empty() || opts.dataset.trim().is_empty() {
-        bail!("--task and --dataset must not be empty");
-    }
-    if opts.inferences == Some(0) {
-        bail!("--inferences 0: each row must cover at least one inference");
-    }
+    opts.validate()?;
     let mut sum = ImportSummary::default();
     if opts.inferences.is_none() {
         sum.warnings.push(

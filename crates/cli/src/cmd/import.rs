@@ -45,10 +45,16 @@ pub struct CodecarbonArgs {
 
 pub fn run(args: Args) -> Result<u8> {
     let Source::Codecarbon(a) = args.source;
-    let parameters = match &a.parameters {
-        Some(p) => read_parameters(p)?,
-        None => Default::default(),
+    let mut opts = ImportOptions {
+        task: a.task,
+        dataset: a.dataset,
+        inferences: a.inferences,
+        parameters: Default::default(),
     };
+    opts.validate()?;
+    if let Some(p) = &a.parameters {
+        opts.parameters = read_parameters(p)?;
+    }
     // Read everything before touching the store: a bad file imports nothing.
     let files = a
         .files
@@ -56,12 +62,6 @@ pub fn run(args: Args) -> Result<u8> {
         .map(|f| read_file(f))
         .collect::<Result<Vec<_>, _>>()?;
     let mut store = powerhungry_store::Store::open(&a.store)?;
-    let opts = ImportOptions {
-        task: a.task,
-        dataset: a.dataset,
-        inferences: a.inferences,
-        parameters,
-    };
     let sum = import_codecarbon(&mut store, &files, &opts)
         .with_context(|| format!("importing into {}", a.store.display()))?;
     for w in &sum.warnings {
