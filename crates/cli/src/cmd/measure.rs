@@ -97,6 +97,26 @@ struct JsonOut<'a> {
     emissions: powerhungry_carbon::Emissions,
     location: &'a powerhungry_carbon::ResolvedIntensity,
     meter: &'a MeterReport,
+    /// What measuring cost: this process's own CPU time and peak RSS (the command excluded).
+    meter_cost: SelfCost,
+}
+
+#[derive(serde::Serialize)]
+struct SelfCost {
+    cpu_s: f64,
+    peak_rss_mib: f64,
+}
+
+fn self_cost() -> SelfCost {
+    // SAFETY: getrusage only writes into the zeroed struct we pass.
+    let mut r: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut r) };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    SelfCost {
+        cpu_s: secs(r.ru_utime) + secs(r.ru_stime),
+        // Linux reports ru_maxrss in KiB.
+        peak_rss_mib: r.ru_maxrss as f64 / 1024.0,
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<u8> {
@@ -142,6 +162,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         .command
         .split_first()
         .context("no command given after `--`")?;
+    // Machine scope: the window opens before the command exists, so none of its energy is
+    // missed. Process scope needs the pid first; the window opens right after the spawn.
+    let early = (args.scope == ScopeArg::Machine).then(|| meter.open_window("command"));
     let mut child = Command::new(program)
         .args(rest)
         .spawn()
@@ -155,10 +178,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let pid = child.id();
     // Like `time`: Ctrl-C goes to the command; we stay to report what it used.
     let _guard = IgnoreInterrupts::new();
-    if args.scope == ScopeArg::Process {
-        meter.track_process(pid);
-    }
-    let window = meter.open_window("command");
+    let window = match early {
+        Some(w) => w,
+        None => {
+            meter.track_process(pid);
+            meter.open_window("command")
+        }
+    };
     // Wait for the exit without reaping, so the process tree's final CPU times are still
     // readable when the window closes.
     wait_exited_keep_zombie(pid);
@@ -170,6 +196,19 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let total_j = report.total_j();
     let emissions = location.emissions(total_j);
     summary::print(&args.command, exit_code, &report, &emissions, &location);
+    if let Some(path) = &args.json {
+        let out = JsonOut {
+            command: &args.command,
+            exit_code,
+            window: &report,
+            emissions,
+            location: &location,
+            meter: &meter_report,
+            meter_cost: self_cost(),
+        };
+        let text = serde_json::to_string_pretty(&out)?;
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
     if !args.no_csv {
         let row = csv::row(
             &args,
@@ -180,18 +219,6 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         );
         let written = csv::append(&args.output, &row, args.new_file_on_mismatch)?;
         eprintln!("  CSV row appended to {}", written.display());
-    }
-    if let Some(path) = &args.json {
-        let out = JsonOut {
-            command: &args.command,
-            exit_code,
-            window: &report,
-            emissions,
-            location: &location,
-            meter: &meter_report,
-        };
-        let text = serde_json::to_string_pretty(&out)?;
-        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(exit_code)
 }
