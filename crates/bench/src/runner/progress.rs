@@ -50,7 +50,8 @@ pub struct Bars {
 impl Bars {
     pub fn new() -> Bars {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(8));
-        let run = multi.add(ProgressBar::new(0));
+        // Hidden until `start`, so nothing is drawn before there is something to show.
+        let run = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden());
         run.set_style(
             ProgressStyle::with_template(
                 "{prefix:>12} [{bar:30}] {pos}/{len} repetitions, ETA {eta}",
@@ -59,7 +60,7 @@ impl Bars {
             .progress_chars("=> "),
         );
         run.set_prefix("suite");
-        let rep = multi.add(ProgressBar::new(0));
+        let rep = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::hidden());
         rep.set_style(
             ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
@@ -90,11 +91,14 @@ impl Default for Bars {
 
 impl Progress for Bars {
     fn start(&mut self, jobs: u64) {
+        self.run = self.multi.add(self.run.clone());
+        self.rep = self.multi.add(self.rep.clone());
         self.run.set_length(jobs);
     }
 
     fn repetition(&mut self, model: &str, dataset: &str, index: u32, of: u32, inferences: u64) {
         self.label = format!("{model} on {dataset}, repetition {}/{of}", index + 1);
+        self.phase = "starting".into();
         self.rep.set_length(inferences);
         self.rep.set_position(0);
         self.rep.set_message(self.message(None));
