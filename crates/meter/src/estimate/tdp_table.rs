@@ -3,7 +3,6 @@
 //! `data/LICENSE-codecarbon`) and the brand-string matching rules of docs/power-model.md.
 
 use std::collections::BTreeSet;
-use std::sync::OnceLock;
 
 const TABLE_CSV: &str = include_str!("../../data/cpu_tdp.csv");
 
@@ -33,46 +32,33 @@ pub struct TdpMatch {
     pub kind: MatchKind,
 }
 
-struct Row {
-    entry: TdpEntry,
-    norm: String,
-    words: BTreeSet<String>,
-}
-
-fn rows() -> &'static [Row] {
-    static ROWS: OnceLock<Vec<Row>> = OnceLock::new();
-    ROWS.get_or_init(|| parse_table(TABLE_CSV))
-}
-
-/// Parse the embedded CSV. It is generated and checked by a unit test, so a malformed row
-/// is skipped here rather than failing at run time.
-fn parse_table(text: &str) -> Vec<Row> {
-    let mut out = Vec::new();
-    for line in text.lines().skip(1) {
-        // Names hold no commas (the builder keeps vendor-prefixed names only).
+/// The table's rows, parsed on the fly: a lookup runs once per measurement, and keeping
+/// 4,660 parsed rows resident would cost the meter ~2 MB of heap for nothing. The CSV is
+/// generated and checked by a unit test, so a malformed row is skipped here rather than
+/// failing at run time.
+fn entries() -> impl Iterator<Item = TdpEntry> {
+    TABLE_CSV.lines().skip(1).filter_map(|line| {
+        // Names hold no commas (the builder removes them).
         let f: Vec<&str> = line.split(',').collect();
         if f.len() != 4 {
-            continue;
+            return None;
         }
-        let Ok(tdp_watts) = f[1].parse::<f64>() else {
-            continue;
-        };
-        let entry = TdpEntry {
+        Some(TdpEntry {
             name: f[0].to_string(),
-            tdp_watts,
+            tdp_watts: f[1].parse().ok()?,
             cores: f[2].parse().ok(),
             threads: f[3].parse().ok(),
-        };
-        let norm = normalize(&entry.name);
-        let words = norm.split(' ').map(str::to_string).collect();
-        out.push(Row { entry, norm, words });
-    }
-    out
+        })
+    })
 }
 
 /// Number of rows in the embedded table.
 pub fn table_len() -> usize {
-    rows().len()
+    entries().count()
+}
+
+fn word_set(norm: &str) -> BTreeSet<&str> {
+    norm.split(' ').filter(|w| !w.is_empty()).collect()
 }
 
 /// Normalise a `/proc/cpuinfo` brand string or a table name: lower case; `(R)`, `(TM)`, `®`
@@ -143,46 +129,47 @@ pub fn lookup(brand: &str) -> Option<TdpMatch> {
     if norm.is_empty() {
         return None;
     }
-    let rows = rows();
-    if let Some(r) = rows.iter().find(|r| r.norm == norm) {
+    let words = word_set(&norm);
+    let has_digit = |w: &str| w.chars().any(|c| c.is_ascii_digit());
+    let mut same_words = None;
+    // (number of words, entry) of the rows the approximate rule accepts
+    let mut approx: Vec<(usize, TdpEntry)> = Vec::new();
+    for entry in entries() {
+        let row_norm = normalize(&entry.name);
+        if row_norm == norm {
+            return Some(TdpMatch {
+                entry,
+                kind: MatchKind::Exact,
+            });
+        }
+        let row_words = word_set(&row_norm);
+        if row_words == words {
+            same_words.get_or_insert(entry);
+            continue;
+        }
+        let accepted = row_words.len() >= 2
+            && row_words.is_subset(&words)
+            && words.difference(&row_words).all(|extra| !has_digit(extra))
+            // the table name must carry a model number, not just "intel xeon"
+            && row_words.iter().any(|w| has_digit(w));
+        if accepted {
+            approx.push((row_words.len(), entry));
+        }
+    }
+    if let Some(entry) = same_words {
         return Some(TdpMatch {
-            entry: r.entry.clone(),
+            entry,
             kind: MatchKind::Exact,
         });
     }
-    let words: BTreeSet<String> = norm.split(' ').map(str::to_string).collect();
-    if let Some(r) = rows.iter().find(|r| r.words == words) {
-        return Some(TdpMatch {
-            entry: r.entry.clone(),
-            kind: MatchKind::Exact,
-        });
-    }
-    let candidates: Vec<&Row> = rows
-        .iter()
-        .filter(|r| {
-            r.words.len() >= 2
-                && r.words.is_subset(&words)
-                && words
-                    .difference(&r.words)
-                    .all(|extra| !extra.chars().any(|c| c.is_ascii_digit()))
-                // the table name must carry a model number, not just "intel xeon"
-                && r.words.iter().any(|w| w.chars().any(|c| c.is_ascii_digit()))
-        })
-        .collect();
-    let longest = candidates.iter().map(|r| r.words.len()).max()?;
-    let best: Vec<&&Row> = candidates
-        .iter()
-        .filter(|r| r.words.len() == longest)
-        .collect();
-    let first = best.first()?;
-    if best
-        .iter()
-        .any(|r| r.entry.tdp_watts != first.entry.tdp_watts)
-    {
+    let longest = approx.iter().map(|(n, _)| *n).max()?;
+    let mut best = approx.into_iter().filter(|(n, _)| *n == longest);
+    let (_, first) = best.next()?;
+    if best.any(|(_, e)| e.tdp_watts != first.tdp_watts) {
         return None;
     }
     Some(TdpMatch {
-        entry: first.entry.clone(),
+        entry: first,
         kind: MatchKind::Approximate,
     })
 }
