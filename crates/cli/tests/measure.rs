@@ -339,3 +339,41 @@ fn process_scope_attributes_a_share_of_cpu() {
     let cpu = component(&v["window"], "cpu_package");
     assert!(cpu["process_j"].as_f64().unwrap() <= cpu["energy_j"].as_f64().unwrap());
 }
+
+#[test]
+fn idle_baseline_and_exact_joules_when_the_command_moves_the_counter() {
+    let dir = tempfile::tempdir().unwrap();
+    let sys = dir.path().join("sys");
+    copy_tree(&testdata("powercap/desktop"), &sys);
+    let pkg = sys.join("class/powercap/intel-rapl:0/energy_uj");
+    // Counters are still during the 0.2 s idle measurement (0 W idle), then the command itself
+    // moves the package from 1 000 000 to 5 000 000 uJ: 4 J, all of it above idle.
+    let script = format!("echo 5000000 > {}", pkg.display());
+    Command::cargo_bin("powerhungry")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["measure", "--gpus", "none", "--sysfs-root"])
+        .arg(&sys)
+        .args([
+            "--idle-seconds",
+            "0.2",
+            "--country",
+            "FRA",
+            "--json",
+            "i.json",
+            "--no-csv",
+        ])
+        .args(["--", "sh", "-c", &script])
+        .assert()
+        .success();
+    let v = json(&dir.path().join("i.json"));
+    let p = component(&v["window"], "cpu_package");
+    assert!((p["energy_j"].as_f64().unwrap() - 4.0).abs() < 1e-9, "{p}");
+    assert_eq!(p["idle_power_w"].as_f64(), Some(0.0));
+    assert!(
+        (p["above_idle_j"].as_f64().unwrap() - 4.0).abs() < 1e-9,
+        "{p}"
+    );
+    assert!(v["meter"]["baseline"]["duration_s"].as_f64().unwrap() >= 0.2);
+    assert!(v["meter_cost"]["cpu_s"].as_f64().is_some());
+}
