@@ -230,7 +230,7 @@ fn every_repetition_gets_its_windows_records_and_metrics() -> Result<()> {
     );
     let text_of = |id: &str| -> String {
         let row: usize = id.parse().expect("row-number ids");
-        if row % 2 == 0 {
+        if row.is_multiple_of(2) {
             format!("good film {}", row / 2)
         } else {
             format!("bad film {}", row / 2)
