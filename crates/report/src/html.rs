@@ -14,7 +14,7 @@ const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto
 margin:24px auto;max-width:1100px;color:#222;padding:0 16px}h1{font-size:24px}h2{font-size:19px;\
 margin-top:36px;border-bottom:1px solid #ddd}figure{margin:24px 0}figcaption{color:#444;\
 max-width:820px;font-size:13px}table{border-collapse:collapse;font-size:12px;margin:8px 0 20px}\
-td,th{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}th{background:#f3f3f3}\
+td,th{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top;white-space:nowrap}th{background:#f3f3f3}\
 .tick{font-size:11px;fill:#555}.axis{font-size:12px;fill:#222}.legend{font-size:12px;fill:#222}\
 .rowlabel{font-size:11px;fill:#222}.band{font-size:12px;fill:#7a7a7a;font-weight:bold}\
 .plain{background:#f6f8fa;border-left:4px solid #0072B2;padding:8px 12px}.note{color:#555}\
@@ -210,7 +210,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

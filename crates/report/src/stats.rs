@@ -27,7 +27,10 @@ impl Summary {
         }
         let n = values.len();
         let mean = values.iter().sum::<f64>() / n as f64;
-        let (sd, ci95_half) = if n >= 2 {
+        let (sd, ci95_half) = if n >= 2 && values.iter().all(|v| *v == values[0]) {
+            // Identical values: exactly no spread (the mean's rounding would leave ~1e-17).
+            (Some(0.0), Some(0.0))
+        } else if n >= 2 {
             let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
             let sd = var.sqrt();
             let t = t_quantile(0.975, (n - 1) as f64);
@@ -189,7 +192,8 @@ pub fn t_cdf(t: f64, df: f64) -> f64 {
 /// (monotone, so bisection cannot miss), to 1e-12. Panics never; returns NaN for p outside (0, 1)
 /// or df <= 0.
 pub fn t_quantile(p: f64, df: f64) -> f64 {
-    if !(p > 0.0 && p < 1.0) || !(df > 0.0) {
+    let valid = p > 0.0 && p < 1.0 && df > 0.0; // false for NaN too
+    if !valid {
         return f64::NAN;
     }
     if p < 0.5 {
@@ -276,6 +280,8 @@ mod tests {
         let s = Summary::of(&[3.5]).unwrap();
         assert_eq!((s.n, s.mean, s.sd, s.ci95_half), (1, 3.5, None, None));
         assert!(Summary::of(&[]).is_none());
+        let same = Summary::of(&[0.2, 0.2, 0.2]).unwrap();
+        assert_eq!((same.sd, same.ci95_half), (Some(0.0), Some(0.0)));
         assert!(Summary::of(&[1.0, f64::NAN]).is_none());
     }
 

@@ -158,9 +158,9 @@ pub fn model_bars(a: &Analysis) -> Vec<Chart> {
                 p.xerr(lo, s.wh_per_1000.mean + h, row, "#333");
             }
         }
-        let mut caption = format!(
+        let mut caption = String::from(
             "Bars: mean Wh per 1,000 inferences of each model on each dataset; whiskers: 95 % \
-             interval over the repetitions (t distribution; none with one repetition). "
+             interval over the repetitions (t distribution; none with one repetition). ",
         );
         match bands {
             Some(b) => {

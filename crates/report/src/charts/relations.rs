@@ -145,7 +145,12 @@ pub fn accuracy_fronts(a: &Analysis) -> Vec<Chart> {
         );
         out.push(Chart {
             id,
-            title: format!("{} against energy: {} on {}", f.metric, f.task, f.dataset),
+            title: format!(
+                "{} against energy: {} on {}",
+                capitalised(&f.metric),
+                f.task,
+                f.dataset
+            ),
             svg: p.render(),
             caption,
             notes: vec![format!(
@@ -185,7 +190,11 @@ pub fn energy_duration(a: &Analysis) -> Option<Chart> {
             let tip = format!("{}: {} s, {} Wh", label(&a.series[*si]), sig(*x), sig(*y));
             p.point(*x, *y, c, &tip);
         }
-        let gpus = format!("{} GPU{}", d.gpus, if d.gpus == 1 { "" } else { "s" });
+        let gpus = match d.gpus {
+            0 => "CPU only (0 GPUs)".to_string(),
+            1 => "1 GPU".to_string(),
+            n => format!("{n} GPUs"),
+        };
         match &d.fit {
             Ok(f) => {
                 let (x0, x1) = d
@@ -337,4 +346,10 @@ pub fn parity_bars(rows: &[ParityRow]) -> Option<Chart> {
         notes: Vec::new(),
         points: n,
     })
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
 }
