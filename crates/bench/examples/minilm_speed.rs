@@ -2,7 +2,8 @@
 //! batch sizes, median of repeated passes. Driven by scripts/minilm_speed.sh, which runs
 //! sentence-transformers on the same sentences in the same run.
 //!
-//! Usage: minilm_speed MODEL_DIR SENTENCES_FILE [BATCH ...]   (one sentence per line, UTF-8)
+//! Usage: minilm_speed [--candle-bert] MODEL_DIR SENTENCES_FILE [BATCH ...]
+//! (one sentence per line, UTF-8; --candle-bert: candle-transformers' BERT, not our fast one)
 //! Threads: RAYON_NUM_THREADS (the script sets 2). Prints one JSON object per batch size.
 
 use anyhow::{bail, Context, Result};
@@ -27,7 +28,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().collect();
+    let mut args: Vec<String> = std::env::args().collect();
+    let fast = !args.iter().any(|a| a == "--candle-bert");
+    args.retain(|a| a != "--candle-bert");
     if args.len() < 3 {
         bail!("usage: minilm_speed MODEL_DIR SENTENCES_FILE [BATCH ...]");
     }
@@ -45,7 +48,12 @@ fn main() -> Result<()> {
     } else {
         vec![1, 32]
     };
-    let mut model = CandleEmbedder::load(&files)?;
+    let mut model = CandleEmbedder::load_with(&files, fast)?;
+    let name = if fast {
+        "candle (powerhungry fast BERT)"
+    } else {
+        "candle (candle-transformers BERT)"
+    };
     for &batch in &batches {
         if batch == 0 {
             bail!("batch size must be at least 1");
@@ -71,7 +79,7 @@ fn main() -> Result<()> {
         }
         let n = sentences.len() as f64;
         println!(
-            "{{\"impl\": \"candle (powerhungry)\", \"batch\": {batch}, \"sentences\": {}, \"tokens\": {tokens}, \"wall_ms_per_sentence\": {:.3}, \"cpu_s_total\": {:.3}, \"cpu_ms_per_sentence\": {:.3}, \"threads\": {}}}",
+            "{{\"impl\": \"{name}\", \"batch\": {batch}, \"sentences\": {}, \"tokens\": {tokens}, \"wall_ms_per_sentence\": {:.3}, \"cpu_s_total\": {:.3}, \"cpu_ms_per_sentence\": {:.3}, \"threads\": {}}}",
             sentences.len(),
             median(walls) * 1e3 / n,
             median(cpus.clone()),

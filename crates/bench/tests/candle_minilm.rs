@@ -61,6 +61,7 @@ fn load(dir: &std::path::Path) -> CandleEmbedder {
 fn check(rows: &[Row], got: &[(Vec<f32>, u32)], what: &str) -> f64 {
     assert_eq!(got.len(), rows.len());
     let mut worst = 1.0f64;
+    let mut max_abs = 0f32;
     for (row, (emb, n)) in rows.iter().zip(got) {
         assert_eq!(*n, row.n_tokens, "{what}: token count of {:?}", row.text);
         assert_eq!(emb.len(), row.embedding.len());
@@ -73,9 +74,19 @@ fn check(rows: &[Row], got: &[(Vec<f32>, u32)], what: &str) -> f64 {
             &row.embedding[..4]
         );
         worst = worst.min(c);
+        // sentence-transformers' all-MiniLM-L6-v2 ends in a Normalize module: unit vectors,
+        // so the elements themselves must agree, not only the direction.
+        for (a, b) in emb.iter().zip(&row.embedding) {
+            max_abs = max_abs.max((a - b).abs());
+        }
+        assert!(
+            max_abs < 1e-4,
+            "{what}: element differs by {max_abs} for {:?}",
+            row.text
+        );
     }
     eprintln!(
-        "{what}: worst 1 - cosine {:.2e} over {} texts",
+        "{what}: worst 1 - cosine {:.2e}, largest element difference {max_abs:.2e}, {} texts",
         1.0 - worst,
         rows.len()
     );
@@ -115,4 +126,20 @@ fn minilm_batched_matches_and_padding_changes_nothing() {
     check(&reference.rows, &got, "reversed, batches of 4");
     // The truncated 400-word text really is cut at 256 tokens.
     assert!(reference.rows.iter().any(|r| r.n_tokens == 256));
+}
+
+/// The generic path (candle-transformers' BERT, padded batch, masked mean) agrees too.
+#[test]
+fn minilm_with_candle_transformers_bert_matches() {
+    let Some(dir) = model_dir() else { return };
+    let files = resolve(&dir.to_string_lossy(), &ResolveOptions::default()).expect("files");
+    let mut m = CandleEmbedder::load_with(&files, false).expect("model loads");
+    let reference = reference();
+    let texts: Vec<&str> = reference.rows.iter().map(|r| r.text.as_str()).collect();
+    let got = m.embed(&texts).expect("embed");
+    check(
+        &reference.rows,
+        &got,
+        "candle-transformers BERT, batch of 21",
+    );
 }

@@ -1,11 +1,12 @@
 //! Sentence embeddings as sentence-transformers computes them for BERT-family models such as
-//! all-MiniLM-L6-v2: the encoder's last hidden states, mean-pooled over the attention mask,
-//! not normalised (the harness's classifiers standardise features themselves).
+//! all-MiniLM-L6-v2: the encoder's last hidden states, pooled (mean over the attention mask,
+//! or [CLS]) and L2-normalised when the folder's `modules.json` says so (see `st_modules`).
 
 use super::config::{count_parameters, HfConfig};
 use super::encoder::{var_builder, Encoder};
 use super::files::ModelFiles;
 use super::packed::Packed;
+use super::st_modules::{l2_normalize, Pipeline, Pooling};
 use super::tokenize::TextTokenizer;
 use crate::backend::{ModelInfo, TextEmbedder};
 use anyhow::{Context, Result};
@@ -21,24 +22,39 @@ pub struct CandleEmbedder {
     encoder: Encoder,
     tokenizer: TextTokenizer,
     dim: usize,
+    pipeline: Pipeline,
     info: ModelInfo,
     device: Device,
 }
 
 impl CandleEmbedder {
+    /// Load with our fast packed BERT (the default).
     pub fn load(files: &ModelFiles) -> Result<Self> {
+        Self::load_with(files, true)
+    }
+
+    /// `fast = false` runs candle-transformers' BERT instead (for comparisons).
+    pub fn load_with(files: &ModelFiles, fast: bool) -> Result<Self> {
         let cfg = HfConfig::load(&files.config)?;
         let device = Device::Cpu;
         let vb = var_builder(&files.weights, &device)?;
-        let encoder = Encoder::load_fast(&cfg, &vb)?;
+        let encoder = if fast {
+            Encoder::load_fast(&cfg, &vb)?
+        } else {
+            Encoder::load_candle(&cfg, &vb)?
+        };
         let max_len = max_seq_len(files, &cfg)?;
         let tokenizer = TextTokenizer::load(&files.tokenizer, max_len, cfg.pad_token_id()?)?;
         let dim = cfg.hidden_size()?;
+        let pipeline = Pipeline::read(&files.dir)?;
         let info = ModelInfo {
             parameters: Some(count_parameters(&files.weights)?),
             description: format!(
-                "candle sentence embedding: {}, mean pooling, {dim} dims, max {max_len} tokens; {}",
+                "candle{} sentence embedding: {}, {:?} pooling{}, {dim} dims, max {max_len} tokens; {}",
+                if fast { "" } else { " (candle-transformers BERT)" },
                 cfg.describe(),
+                pipeline.pooling,
+                if pipeline.normalize { ", L2-normalised" } else { "" },
                 files.source
             ),
         };
@@ -46,6 +62,7 @@ impl CandleEmbedder {
             encoder,
             tokenizer,
             dim,
+            pipeline,
             info,
             device,
         })
@@ -53,15 +70,29 @@ impl CandleEmbedder {
 
     /// Mean-pooled embeddings of texts already tokenized, all in one forward pass.
     fn embed_group(&self, group: &[&(Vec<u32>, Vec<u32>)]) -> Result<Vec<Vec<f32>>> {
+        let mut vectors = self.pool_group(group)?;
+        if self.pipeline.normalize {
+            vectors.iter_mut().for_each(|v| l2_normalize(v));
+        }
+        Ok(vectors)
+    }
+
+    fn pool_group(&self, group: &[&(Vec<u32>, Vec<u32>)]) -> Result<Vec<Vec<f32>>> {
         if let Encoder::FastBert(fast) = &self.encoder {
             let packed = Packed::new(group)?;
             let hidden = fast.forward_packed(&packed)?;
-            return Ok(packed.mean_pool(&hidden, fast.hidden_size()));
+            return Ok(match self.pipeline.pooling {
+                Pooling::Mean => packed.mean_pool(&hidden, fast.hidden_size()),
+                Pooling::Cls => packed.first_token(&hidden, fast.hidden_size()),
+            });
         }
         let batch = self.tokenizer.batch(group, &self.device)?;
         let hidden = self
             .encoder
             .forward(&batch.ids, &batch.type_ids, &batch.mask)?;
+        if self.pipeline.pooling == Pooling::Cls {
+            return Ok(hidden.narrow(1, 0, 1)?.squeeze(1)?.to_vec2::<f32>()?);
+        }
         let mask = batch.mask.to_dtype(DType::F32)?.unsqueeze(2)?;
         let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
         let counts = mask.sum(1)?.clamp(1e-9f32, f32::MAX)?;

@@ -11,6 +11,7 @@
 //! - attention runs one task per (text, head) on the rayon pool, each single-threaded;
 //! - GELU and layer norm run in parallel chunks, in place.
 
+use super::fast_math::{self, map_in_place};
 use super::packed::Packed;
 use anyhow::{bail, Result};
 use candle_nn::VarBuilder;
@@ -251,17 +252,11 @@ fn layer_norm(x: &mut [f32], residual: Option<&[f32]>, n: &Norm, h: usize) {
 }
 
 fn activate(x: &mut [f32], act: HiddenAct) {
-    let f = match act {
-        HiddenAct::Gelu => gelu_erf,
-        HiddenAct::GeluApproximate => gelu_tanh,
-        HiddenAct::Relu => |v: f32| v.max(0.0),
-    };
-    x.par_chunks_mut(16 * 1024)
-        .for_each(|c| c.iter_mut().for_each(|v| *v = f(*v)));
-}
-
-fn gelu_erf(v: f32) -> f32 {
-    0.5 * v * (1.0 + candle_core::cpu::erf::erf_f32(v * std::f32::consts::FRAC_1_SQRT_2))
+    x.par_chunks_mut(16 * 1024).for_each(|c| match act {
+        HiddenAct::Gelu => map_in_place(c, fast_math::gelu_erf),
+        HiddenAct::GeluApproximate => c.iter_mut().for_each(|v| *v = gelu_tanh(*v)),
+        HiddenAct::Relu => c.iter_mut().for_each(|v| *v = v.max(0.0)),
+    });
 }
 
 fn gelu_tanh(v: f32) -> f32 {
@@ -271,51 +266,97 @@ fn gelu_tanh(v: f32) -> f32 {
 
 /// Scaled dot-product attention within each text (no mask needed: texts are packed, a token
 /// only ever sees the tokens of its own text). `qkv` rows are `[q | k | v]`, each `h` wide.
+/// One task per (text, head); its two small products run single-threaded in the task.
 fn attention(qkv: &[f32], p: &Packed, heads: usize, h: usize) -> Vec<f32> {
     let d = h / heads;
     let scale = 1.0 / (d as f32).sqrt();
-    // One output block per (text, head), laid out (len, d); transposed into rows after.
     let tasks: Vec<(std::ops::Range<usize>, usize)> = p
         .ranges()
         .flat_map(|r| (0..heads).map(move |hd| (r.clone(), hd)))
         .collect();
-    let mut blocks: Vec<Vec<f32>> = tasks
-        .par_iter()
-        .map(|(range, hd)| {
-            let len = range.len();
-            let (q0, k0, v0) = (hd * d, h + hd * d, 2 * h + hd * d);
-            let row = |i: usize, off: usize| &qkv[(range.start + i) * 3 * h + off..][..d];
-            let mut out = vec![0f32; len * d];
-            let mut scores = vec![0f32; len];
-            for i in 0..len {
-                let q = row(i, q0);
-                let mut max = f32::NEG_INFINITY;
-                for (j, s) in scores.iter_mut().enumerate() {
-                    let k = row(j, k0);
-                    *s = q.iter().zip(k).map(|(a, b)| a * b).sum::<f32>() * scale;
-                    max = max.max(*s);
-                }
-                let mut sum = 0.0;
-                for s in scores.iter_mut() {
-                    *s = (*s - max).exp();
-                    sum += *s;
-                }
-                let o = &mut out[i * d..(i + 1) * d];
-                for (j, s) in scores.iter().enumerate() {
-                    let w = s / sum;
-                    for (oc, vc) in o.iter_mut().zip(row(j, v0)) {
-                        *oc += w * vc;
-                    }
-                }
-            }
-            out
-        })
-        .collect();
     let mut ctx = vec![0f32; p.ids.len() * h];
-    for ((range, hd), block) in tasks.iter().zip(blocks.iter_mut()) {
-        for (i, tok) in range.clone().enumerate() {
-            ctx[tok * h + hd * d..][..d].copy_from_slice(&block[i * d..(i + 1) * d]);
+    let out = SharedOut(ctx.as_mut_ptr());
+    let row = 3 * h as isize;
+    tasks.par_iter().for_each(|(range, hd)| {
+        let len = range.len();
+        let base = range.start * 3 * h;
+        let (q, k, v) = (
+            qkv[base + hd * d..].as_ptr(),
+            qkv[base + h + hd * d..].as_ptr(),
+            qkv[base + 2 * h + hd * d..].as_ptr(),
+        );
+        // scores (len x len) = Q (len x d, row stride 3h) . K^T (d x len, column stride 3h)
+        let mut scores = vec![0f32; len * len];
+        // SAFETY: every pointer/stride pair stays inside its buffer: rows range.start..end
+        // of `qkv` (3h wide) at column offsets < 3h, `scores` is len x len.
+        unsafe {
+            gemm::gemm(
+                len,
+                len,
+                d,
+                scores.as_mut_ptr(),
+                1,
+                len as isize,
+                false,
+                q,
+                1,
+                row,
+                k,
+                row,
+                1,
+                0.0,
+                scale,
+                false,
+                false,
+                false,
+                Parallelism::None,
+            );
         }
-    }
+        for r in scores.chunks_mut(len) {
+            let max = r.iter().fold(f32::NEG_INFINITY, |m, v| m.max(*v));
+            r.iter_mut().for_each(|v| *v = fast_math::exp(*v - max));
+            let inv = 1.0 / r.iter().sum::<f32>();
+            r.iter_mut().for_each(|v| *v *= inv);
+        }
+        // context rows range, columns hd*d.. (row stride h) = P (len x len) . V (len x d)
+        let dst = out.at(range.start * h + hd * d);
+        // SAFETY: tasks write disjoint (token, head) blocks of `ctx`: rows of this text only,
+        // columns hd*d..(hd+1)*d only; `ctx` outlives the parallel loop.
+        unsafe {
+            gemm::gemm(
+                len,
+                d,
+                len,
+                dst,
+                1,
+                h as isize,
+                false,
+                scores.as_ptr(),
+                1,
+                len as isize,
+                v,
+                1,
+                row,
+                0.0,
+                1.0,
+                false,
+                false,
+                false,
+                Parallelism::None,
+            );
+        }
+    });
     ctx
 }
+
+/// The context buffer, written by attention tasks at disjoint places.
+struct SharedOut(*mut f32);
+
+impl SharedOut {
+    fn at(&self, offset: usize) -> *mut f32 {
+        self.0.wrapping_add(offset)
+    }
+}
+// SAFETY: see `attention`: each task writes only its own (token, head) block.
+unsafe impl Sync for SharedOut {}
+unsafe impl Send for SharedOut {}

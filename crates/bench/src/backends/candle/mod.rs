@@ -11,8 +11,10 @@ pub mod config;
 pub mod embedder;
 pub mod encoder;
 pub mod fast_bert;
+pub mod fast_math;
 pub mod files;
 pub mod packed;
+pub mod st_modules;
 pub mod tiny;
 pub mod tokenize;
 

@@ -76,6 +76,13 @@ impl Packed {
             .collect()
     }
 
+    /// Each text's first row ([CLS]).
+    pub fn first_token(&self, hidden: &[f32], h: usize) -> Vec<Vec<f32>> {
+        self.ranges()
+            .map(|r| hidden[r.start * h..(r.start + 1) * h].to_vec())
+            .collect()
+    }
+
     /// Scatter packed rows back to a zero-padded `(texts, longest, h)` tensor.
     pub fn unpack(&self, hidden: &[f32], h: usize, device: &Device) -> Result<Tensor> {
         let width = self.ranges().map(|r| r.len()).max().unwrap_or(0);
