@@ -50,7 +50,7 @@ pub struct Args {
     #[arg(long, conflicts_with = "output")]
     pub no_csv: bool,
     /// If the CSV exists with another header, write to a new file next to it
-    /// (`emissions.1.csv`, ...) instead of failing.
+    /// (`emissions-1.csv`, `emissions-2.csv`, ...) instead of failing.
     #[arg(long)]
     pub new_file_on_mismatch: bool,
     /// `project_name` column of the CSV row.
