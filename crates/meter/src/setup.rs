@@ -8,7 +8,8 @@ use crate::estimators::{CpuLoadSensor, RamSensor, TdpSensor};
 use crate::gpu::{nvml::NvmlBackend, GpuBackend, GpuSensor};
 use crate::procfs;
 use crate::rapl::{RaplError, RaplSensor};
-use crate::sensor::Sensor;
+use crate::sensor::{FileSource, RealFiles, Sensor};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The sensors found for a configuration.
@@ -33,11 +34,25 @@ pub fn build_sensors_with(
     config: &MeterConfig,
     gpu: Option<Result<Box<dyn GpuBackend>, String>>,
 ) -> Found {
+    build_sensors_with_files(config, gpu, Arc::new(RealFiles))
+}
+
+/// As `build_sensors_with`, reading RAPL files through `files` (tests fake EACCES with it).
+pub fn build_sensors_with_files(
+    config: &MeterConfig,
+    gpu: Option<Result<Box<dyn GpuBackend>, String>>,
+    files: Arc<dyn FileSource>,
+) -> Found {
     let mut sensors: Vec<Box<dyn Sensor>> = Vec::new();
     let mut warnings = Vec::new();
 
     let (mut cpu_measured, mut ram_measured) = (false, false);
-    match RaplSensor::open(&config.sysfs_root, config.max_zone_watts) {
+    match RaplSensor::open_with(
+        &config.sysfs_root,
+        config.max_zone_watts,
+        files,
+        Instant::now(),
+    ) {
         Ok(rapl) => {
             for z in rapl.zones().iter().filter(|z| z.counted) {
                 match z.component {

@@ -7,7 +7,8 @@ use common::{assert_close, set_uj, temp_tree};
 use powerhungry_meter::estimate::cpu::IDLE_FRACTION;
 use powerhungry_meter::gpu::fake::{FakeBackend, FakeGpu};
 use powerhungry_meter::gpu::{GpuBackend, GpuInfo};
-use powerhungry_meter::setup::build_sensors_with;
+use powerhungry_meter::sensor::FileSource;
+use powerhungry_meter::setup::{build_sensors_with, build_sensors_with_files};
 use powerhungry_meter::{
     Component, ComponentClass, GpuSelection, Meter, MeterConfig, Method, Scope, WindowReport,
 };
@@ -285,4 +286,39 @@ fn process_scope_bills_the_tree_its_share_of_dynamic_cpu_energy() {
         .unwrap();
     assert!(ram.process_j.is_none());
     assert_close(r.total_j(), cpu.process_j.unwrap() + ram.energy_j, "total");
+}
+
+/// The real files, except that every `energy_uj` answers EACCES, as for a non-root user since
+/// Linux 5.10 (tests run as root, who could read a chmod 000 file).
+struct NoEnergyAccess;
+
+impl FileSource for NoEnergyAccess {
+    fn read_to_string(&self, path: &Path) -> std::io::Result<String> {
+        if path.ends_with("energy_uj") {
+            Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+        } else {
+            fs::read_to_string(path)
+        }
+    }
+}
+
+#[test]
+fn rapl_permission_denied_falls_back_to_estimates_with_the_fix() {
+    let (_g, sys) = temp_tree("powercap/desktop");
+    let (_p, proc_root) = temp_tree("procfs/basic");
+    let cfg = config(&sys, &proc_root);
+    let found = build_sensors_with_files(&cfg, None, std::sync::Arc::new(NoEnergyAccess));
+    let meter = Meter::start_with_sensors(cfg, found.sensors, found.warnings).unwrap();
+    let w = meter.open_window("w");
+    let r = meter.close_window(w).unwrap();
+    let methods: Vec<Method> = r.components.iter().map(|c| c.method).collect();
+    assert_eq!(methods, vec![Method::CpuLoad, Method::Ram]);
+    let warning = r
+        .warnings
+        .iter()
+        .find(|w| w.contains("permission denied"))
+        .expect("a permission warning");
+    assert!(warning.contains("intel-rapl:0"), "{warning}");
+    assert!(warning.contains("sudo chmod a+r"), "{warning}");
+    assert!(warning.contains("estimated"), "{warning}");
 }
