@@ -251,3 +251,78 @@ fn minilm_embeddings_with_logistic_regression_run_when_found() {
         .iter()
         .all(|i| i.input_tokens > 2));
 }
+
+/// The suite's `[location]` is used unless a flag or a POWERHUNGRY_* variable says otherwise;
+/// an unknown country in it is an error that names the suite file.
+#[test]
+fn location_precedence_flag_then_env_then_suite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let mut data = String::new();
+    for i in 0..10 {
+        data.push_str(&format!("{{\"text\": \"good {i}\", \"label\": \"pos\"}}\n{{\"text\": \"bad {i}\", \"label\": \"neg\"}}\n"));
+    }
+    std::fs::write(d.join("tiny.jsonl"), data).expect("data");
+    let suite = |location: &str| {
+        format!(
+            "name = \"loc\"\n[protocol]\ninferences = 4\nrepetitions = 1\nwarmup = 0\n{location}\n\
+             [[models]]\nname = \"bow\"\nbackend = \"traditional\"\nkind = \"bow-lr\"\n\
+             [[datasets]]\nname = \"tiny\"\ntask = \"text-classification\"\n[datasets.source]\npath = \"tiny.jsonl\"\n"
+        )
+    };
+    std::fs::write(
+        d.join("s.toml"),
+        suite("[location]\nintensity = 50.0\npue = 1.2\n"),
+    )
+    .expect("suite");
+    let intensity_of = |extra: &[&str], env: Option<&str>, store: &str| -> (f64, f64) {
+        let mut cmd = bench(d);
+        cmd.env_remove("POWERHUNGRY_INTENSITY")
+            .env_remove("POWERHUNGRY_COUNTRY");
+        if let Some(v) = env {
+            cmd.env("POWERHUNGRY_INTENSITY", v);
+        }
+        let out = cmd
+            .args(["s.toml", "--quiet", "--store", store])
+            .args(extra)
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let run = Store::open(d.join(store))
+            .expect("store")
+            .load_run(1)
+            .expect("run");
+        (
+            run.start.location.intensity_g_per_kwh,
+            run.start.location.pue,
+        )
+    };
+    assert_eq!(intensity_of(&[], None, "a.sqlite"), (50.0, 1.2));
+    assert_eq!(intensity_of(&[], Some("70"), "b.sqlite"), (70.0, 1.2));
+    assert_eq!(
+        intensity_of(&["--intensity", "100"], Some("70"), "c.sqlite"),
+        (100.0, 1.2)
+    );
+
+    std::fs::write(
+        d.join("s.toml"),
+        suite("[location]\ncountry = \"Atlantis\"\n"),
+    )
+    .expect("suite");
+    let out = bench(d)
+        .env_remove("POWERHUNGRY_INTENSITY")
+        .env_remove("POWERHUNGRY_COUNTRY")
+        .args(["s.toml", "--quiet"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("s.toml") && stderr.contains("Atlantis"),
+        "{stderr}"
+    );
+}
