@@ -80,6 +80,17 @@ pub struct ModelRecord {
     pub description: String,
 }
 
+impl ModelRecord {
+    /// Same model as configured: name, backend, kind, model id or path, options.
+    pub fn same_model(&self, other: &ModelRecord) -> bool {
+        self.name == other.name
+            && self.backend == other.backend
+            && self.kind == other.kind
+            && self.model == other.model
+            && self.options_json == other.options_json
+    }
+}
+
 /// A dataset of the suite and the sample drawn from it (written once per run).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetRecord {
@@ -207,8 +218,10 @@ pub trait ResultSink {
     fn find_unfinished_run(&mut self, suite_hash: &str) -> Result<Option<RunId>>;
     /// Repetitions already stored for a run.
     fn committed_repetitions(&mut self, run: RunId) -> Result<Vec<RepetitionKey>>;
-    /// Record a model once per run; a second call with the same name is a no-op when the
-    /// record is identical and an error otherwise.
+    /// Record a model once per run. A second call with the same name is a no-op when the
+    /// identity (`ModelRecord::same_model`) matches, and an error otherwise; the first call's
+    /// parameters and description are kept (a fitted model's description can vary, e.g. its
+    /// solver's iteration count).
     fn record_model(&mut self, run: RunId, model: &ModelRecord) -> Result<()>;
     /// Record a dataset and its sample once per run; same rules as `record_model`. On resume
     /// this is how a changed sample is caught.
@@ -263,7 +276,7 @@ impl ResultSink for MemorySink {
             .iter()
             .find(|(id, m)| *id == run && m.name == model.name)
         {
-            Some((_, m)) if m == model => Ok(()),
+            Some((_, m)) if m.same_model(model) => Ok(()),
             Some(_) => anyhow::bail!(
                 "model `{}` differs from the one stored for this run",
                 model.name

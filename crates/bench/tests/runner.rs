@@ -432,3 +432,111 @@ fn a_missing_model_is_skipped_or_fails_as_the_suite_says() -> Result<()> {
     );
     Ok(())
 }
+
+/// Fails on its `fail_at`-th call to `predict` (0-based, counting warm-up calls).
+struct Flaky {
+    calls: usize,
+    fail_at: usize,
+}
+
+impl Backend for Flaky {
+    fn info(&self) -> ModelInfo {
+        ModelInfo::default()
+    }
+    fn predict(&mut self, batch: &[&Example]) -> Result<Vec<Prediction>> {
+        self.calls += 1;
+        if self.calls - 1 == self.fail_at {
+            anyhow::bail!("out of memory (simulated)");
+        }
+        Ok(batch
+            .iter()
+            .map(|_| Prediction {
+                output: Output::Label("pos".into()),
+                input_tokens: 1,
+                output_tokens: 0,
+            })
+            .collect())
+    }
+}
+
+struct FlakyFactory {
+    loads: Mutex<usize>,
+}
+
+impl BackendFactory for FlakyFactory {
+    fn missing(&self, _: &ModelSpec) -> Option<String> {
+        None
+    }
+    fn load(&self, _: &ModelSpec) -> Result<Box<dyn Backend>> {
+        let mut n = self.loads.lock().unwrap();
+        *n += 1;
+        // The second repetition's backend fails on its 3rd call (warm-up is 1 call of 2 inputs,
+        // then inference batches of 4 and 2): mid-inference.
+        let fail_at = if *n == 2 { 2 } else { usize::MAX };
+        Ok(Box::new(Flaky { calls: 0, fail_at }))
+    }
+}
+
+#[test]
+fn a_failure_mid_inference_closes_the_window_and_stores_nothing_of_that_repetition() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let suite = write_suite(dir.path(), "")?;
+    let factory = FlakyFactory {
+        loads: Mutex::new(0),
+    };
+    let mut meter = ScriptedMeter::default();
+    let mut sink = MemorySink::default();
+    let err = run(
+        &suite,
+        &options(&suite, false),
+        RunParts {
+            factory: &factory,
+            meter: &mut meter,
+            sink: &mut sink,
+            progress: &mut Notes::default(),
+        },
+    )
+    .unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(
+        msg.contains("model `rule` on dataset `tiny`, repetition 2")
+            && msg.contains("out of memory (simulated)"),
+        "{msg}"
+    );
+    // The failing repetition's inference window was opened and closed (no window left open),
+    // the first repetition is stored whole, the second not at all, and the run is unfinished.
+    assert!(meter.open.is_none());
+    assert_eq!(
+        meter.names,
+        ["load", "warmup", "inference", "load", "warmup", "inference"]
+    );
+    assert_eq!(sink.repetitions.len(), 1);
+    assert_eq!(sink.repetitions[0].1.index, 0);
+    assert!(sink.runs[0].1.is_none());
+    Ok(())
+}
+
+#[test]
+fn the_sample_depends_only_on_the_seed() -> Result<()> {
+    use powerhungry_bench::plan::prepare_dataset;
+    let dir = tempfile::tempdir()?;
+    let suite = write_suite(dir.path(), "")?;
+    let entry = &suite.suite.datasets[0];
+    let mut p = suite.suite.protocol.clone();
+    let a = prepare_dataset(entry, String::new(), &p, dir.path())?;
+    let b = prepare_dataset(entry, String::new(), &p, dir.path())?;
+    assert_eq!(
+        (&a.sample, &a.train, &a.warmup),
+        (&b.sample, &b.train, &b.warmup)
+    );
+    // Another seed draws another split or sample (20 examples: C(10,5)^2 ways to split).
+    p.seed = 8;
+    let c = prepare_dataset(entry, String::new(), &p, dir.path())?;
+    assert!(c.sample != a.sample || c.train != a.train);
+    // Warm-up inputs come from the training part, never from the measured sample.
+    assert!(a
+        .warmup
+        .iter()
+        .all(|i| a.train.contains(i) && !a.sample.contains(i)));
+    Ok(())
+}

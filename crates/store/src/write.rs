@@ -81,7 +81,7 @@ impl ResultSink for Store {
 
     fn record_model(&mut self, run: RunId, model: &ModelRecord) -> Result<()> {
         if let Some(stored) = crate::read::model(&self.conn, run, &model.name)? {
-            if &stored == model {
+            if stored.same_model(model) {
                 return Ok(());
             }
             bail!(

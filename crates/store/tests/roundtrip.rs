@@ -201,8 +201,19 @@ fn a_changed_sample_or_model_is_refused() -> anyhow::Result<()> {
     other.sample_ids.reverse();
     let err = store.record_dataset(run, &other).unwrap_err();
     assert!(err.to_string().contains("cannot be resumed"), "{err}");
+    // The same model with another description (a solver's iteration count) is the same model:
+    // the first record stays.
     let mut m = model();
     m.parameters = Some(1);
+    m.description = "converged in 12 iterations".into();
+    store.record_model(run, &m)?;
+    assert_eq!(store.load_run(run)?.models, vec![model()]);
+    // Another kind or options under the same name is refused.
+    let mut m = model();
+    m.kind = "tfidf-char-lr".into();
+    assert!(store.record_model(run, &m).is_err());
+    let mut m = model();
+    m.options_json = "{\"c\":2.0}".into();
     assert!(store.record_model(run, &m).is_err());
     // A repetition for a model never recorded is an error, not a silent insert.
     let mut rep = repetition(0);
