@@ -206,8 +206,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             meter: &meter_report,
             meter_cost: self_cost(),
         };
-        let text = serde_json::to_string_pretty(&out)?;
-        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+        // Streamed: a long run's samples never sit in memory as one big string.
+        let write = || -> anyhow::Result<()> {
+            let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+            serde_json::to_writer_pretty(&mut f, &out)?;
+            std::io::Write::flush(&mut f)?;
+            Ok(())
+        };
+        write().with_context(|| format!("writing {}", path.display()))?;
     }
     if !args.no_csv {
         let row = csv::row(
