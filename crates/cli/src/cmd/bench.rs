@@ -89,7 +89,7 @@ pub fn run(args: Args) -> Result<u8> {
     if let Some(n) = args.repetitions {
         protocol.repetitions = n;
     }
-    if !(args.idle_seconds >= 0.0 && args.idle_seconds.is_finite()) {
+    if !args.idle_seconds.is_finite() || args.idle_seconds < 0.0 {
         anyhow::bail!(
             "--idle-seconds: expected a number of seconds >= 0, got {}",
             args.idle_seconds
