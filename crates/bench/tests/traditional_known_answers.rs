@@ -311,3 +311,47 @@ fn clear_errors() {
     let ten: toml::Table = toml::from_str("c = 10\nmax_iter = 50").expect("toml");
     assert!(build("bow-lr", &ten, None).is_ok());
 }
+
+/// Returns fixed vectors, so the scaled features can be computed by hand.
+struct FixedEmbedder;
+
+impl TextEmbedder for FixedEmbedder {
+    fn dimension(&self) -> usize {
+        2
+    }
+    fn embed(&mut self, texts: &[&str]) -> anyhow::Result<Vec<(Vec<f32>, u32)>> {
+        Ok(texts
+            .iter()
+            .map(|t| match *t {
+                "a" => (vec![3.0, 4.0], 1),
+                "b" => (vec![1.0, 4.0], 1),
+                _ => (vec![0.0, 0.0], 1),
+            })
+            .collect())
+    }
+    fn info(&self) -> ModelInfo {
+        ModelInfo::default()
+    }
+}
+
+#[test]
+fn embedding_scalings_by_hand() {
+    use powerhungry_bench::backends::traditional::{EmbeddingFeatures, Scaling};
+    let rows = |m: &powerhungry_bench::backends::traditional::Csr| -> Vec<Vec<f64>> {
+        (0..m.rows()).map(|i| m.row(i).1.to_vec()).collect()
+    };
+    // L2: (3, 4) / 5; a zero vector stays zero.
+    let mut f = EmbeddingFeatures::new(Box::new(FixedEmbedder), 8, Scaling::L2);
+    let (x, _) = f.fit_transform(&["a", "z"]).expect("embed");
+    assert_eq!(rows(&x), vec![vec![0.6, 0.8], vec![0.0, 0.0]]);
+    // Standardize on train {(3,4), (1,4)}: mean (2, 4), std (1, 0 -> 1).
+    let mut f = EmbeddingFeatures::new(Box::new(FixedEmbedder), 8, Scaling::Standardize);
+    assert!(f.transform(&["a"]).is_err(), "not fitted yet");
+    let (x, _) = f.fit_transform(&["a", "b"]).expect("embed");
+    assert_eq!(rows(&x), vec![vec![1.0, 0.0], vec![-1.0, 0.0]]);
+    let (y, _) = f.transform(&["z"]).expect("embed");
+    assert_eq!(rows(&y), vec![vec![-2.0, -4.0]]);
+    let mut f = EmbeddingFeatures::new(Box::new(FixedEmbedder), 8, Scaling::None);
+    let (x, _) = f.fit_transform(&["b"]).expect("embed");
+    assert_eq!(rows(&x), vec![vec![1.0, 4.0]]);
+}

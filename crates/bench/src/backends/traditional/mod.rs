@@ -9,7 +9,7 @@ mod sparse;
 mod text;
 mod vectorize;
 
-pub use embedding::EmbeddingFeatures;
+pub use embedding::{EmbeddingFeatures, Scaling};
 pub use logreg::{LogReg, LogRegOptions};
 pub use sparse::Csr;
 pub use vectorize::{Analyzer, Vectorizer};
@@ -33,6 +33,8 @@ pub struct TraditionalOptions {
     pub tol: Option<f64>,
     /// Texts per `embed` call for embedding features. Default 32.
     pub embed_batch_size: Option<usize>,
+    /// Scaling of embedding vectors: `l2` (default), `standardize` or `none`.
+    pub embedding_scaling: Option<Scaling>,
     /// The embedding model, for the harness (a model id or local path).
     pub embedder: Option<toml::Value>,
 }
@@ -78,7 +80,7 @@ impl Features {
     fn fit_transform(&mut self, texts: &[&str]) -> Result<(Csr, Vec<u32>)> {
         match self {
             Features::Sparse(v) => Ok(v.fit_transform(texts)),
-            Features::Embedding(e) => e.transform(texts),
+            Features::Embedding(e) => e.fit_transform(texts),
         }
     }
 
@@ -110,7 +112,9 @@ pub fn build(
         ("bow-lr", None) => TraditionalBackend::bag_of_words(opts.logreg()),
         ("tfidf-char-lr", None) => TraditionalBackend::tfidf_char(opts.logreg()),
         ("embedding-lr", Some(e)) => {
-            TraditionalBackend::embedding(e, opts.embed_batch_size.unwrap_or(32), opts.logreg())
+            let scaling = opts.embedding_scaling.unwrap_or_default();
+            let batch = opts.embed_batch_size.unwrap_or(32);
+            TraditionalBackend::embedding(e, batch, scaling, opts.logreg())
         }
         ("embedding-lr", None) => bail!("kind \"embedding-lr\" needs a sentence-embedding model"),
         (k, Some(_)) if KINDS.contains(&k) => bail!("kind {k:?} takes no embedding model"),
@@ -148,11 +152,12 @@ impl TraditionalBackend {
     pub fn embedding(
         embedder: Box<dyn TextEmbedder>,
         batch: usize,
+        scaling: Scaling,
         options: LogRegOptions,
     ) -> Self {
         TraditionalBackend {
             kind: "embedding-lr",
-            features: Features::Embedding(EmbeddingFeatures::new(embedder, batch)),
+            features: Features::Embedding(EmbeddingFeatures::new(embedder, batch, scaling)),
             options,
             model: None,
         }
@@ -174,9 +179,11 @@ impl TraditionalBackend {
                 };
                 format!("{what}, vocabulary {}", v.vocabulary_size())
             }
-            Features::Embedding(e) => {
-                format!("sentence embeddings: {}", e.embedder_info().description)
-            }
+            Features::Embedding(e) => format!(
+                "sentence embeddings ({} scaling): {}",
+                e.scaling().name(),
+                e.embedder_info().description
+            ),
         }
     }
 }
