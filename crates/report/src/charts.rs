@@ -102,3 +102,102 @@ pub(crate) fn slug(s: &str) -> String {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::analyse;
+    use crate::input::*;
+
+    fn series(params: Option<u64>, generative: bool, tokens: Option<u64>) -> Series {
+        let rep = |i: u32, j: f64| Repetition {
+            index: i,
+            inferences: 10,
+            duration_s: j / 10.0,
+            components: vec![
+                ComponentEnergy {
+                    component: "cpu".into(),
+                    method: "measured:rapl".into(),
+                    joules: j,
+                    idle_joules: None,
+                },
+                ComponentEnergy {
+                    component: "ram".into(),
+                    method: "estimated:ram".into(),
+                    joules: 1.0,
+                    idle_joules: None,
+                },
+            ],
+            metrics: Default::default(),
+            output_tokens: tokens,
+            emissions_g: None,
+            latency_p50_ms: None,
+            latency_p95_ms: None,
+        };
+        Series {
+            suite: None,
+            run_id: None,
+            task: "summarization".into(),
+            model: "m".into(),
+            dataset: "d".into(),
+            parameters: params,
+            gpus: 0,
+            intensity_g_per_kwh: Some(100.0),
+            intensity_source: None,
+            pue: 1.0,
+            primary_metric: None,
+            generative,
+            repetitions: vec![rep(0, 100.0), rep(1, 120.0)],
+        }
+    }
+
+    #[test]
+    fn charts_only_where_the_data_allows() {
+        let bare = analyse(&ReportInput {
+            source: String::new(),
+            series: vec![series(None, false, None)],
+        });
+        let ids: Vec<String> = all_charts(&bare, &[]).into_iter().map(|c| c.id).collect();
+        assert_eq!(
+            ids,
+            ["task-means", "models-summarization", "energy-duration"]
+        );
+        let full = analyse(&ReportInput {
+            source: String::new(),
+            series: vec![series(Some(1000), true, Some(300))],
+        });
+        let charts = all_charts(&full, &[]);
+        let ids: Vec<&str> = charts.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "task-means",
+                "models-summarization",
+                "size-co2",
+                "energy-duration",
+                "output-length"
+            ]
+        );
+        for c in &charts {
+            assert!(c.points > 0, "{}", c.id);
+            assert_eq!(c.svg.matches("class=\"pt\"").count(), c.points, "{}", c.id);
+            for bad in ["NaN", "=\"inf", "=\"-inf", ",inf", " inf,"] {
+                assert!(!c.svg.contains(bad), "{}: {bad}", c.id);
+            }
+        }
+    }
+
+    #[test]
+    fn captions_separate_measured_from_estimated() {
+        let a = analyse(&ReportInput {
+            source: String::new(),
+            series: vec![series(None, false, None)],
+        });
+        let c = methods_caption(&a.series);
+        assert_eq!(
+            c,
+            "Measured by a sensor: cpu (measured:rapl). Estimated from a power model or a \
+             constant, not read from a sensor: ram (estimated:ram)."
+        );
+    }
+}

@@ -3,7 +3,7 @@
 //! warm-up are measured too but are not the per-inference figure).
 
 use crate::input::{ComponentEnergy, Repetition, ReportInput, Series};
-use anyhow::{bail, Result};
+use anyhow::Result;
 use powerhungry_bench::sink::{Phase, RepetitionRecord};
 use powerhungry_store::{Store, StoredRun};
 use std::collections::BTreeMap;
@@ -20,13 +20,7 @@ pub const GENERATIVE_TASKS: [&str; 4] = [
 /// Read every run of the store at `path`. The file must exist (opening a missing path would
 /// create an empty store and report nothing, which hides a typo).
 pub fn read_store(path: &Path) -> Result<ReportInput> {
-    if !path.is_file() {
-        bail!(
-            "{}: no such results store (run `powerhungry bench` or `powerhungry import` first)",
-            path.display()
-        );
-    }
-    let store = Store::open(path)?;
+    let store = Store::open_existing(path)?;
     let mut input = ReportInput {
         source: format!("store {}", path.display()),
         series: Vec::new(),

@@ -95,6 +95,7 @@ pub fn model_table(a: &Analysis) -> Table {
             "p95_ms",
             "rating",
             "outlier_reps",
+            "run",
             "methods",
         ]),
         rows: a
@@ -127,6 +128,12 @@ pub fn model_table(a: &Analysis) -> Table {
                         .map(|i| i.to_string())
                         .collect::<Vec<_>>()
                         .join(" "),
+                    match (&s.suite, &s.run_id) {
+                        (Some(suite), Some(id)) => format!("{suite} #{id}"),
+                        (Some(suite), None) => suite.clone(),
+                        (None, Some(id)) => format!("#{id}"),
+                        (None, None) => "-".into(),
+                    },
                     s.methods.join(" "),
                 ]
             })
