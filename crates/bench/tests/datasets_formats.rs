@@ -304,6 +304,8 @@ fn label_dirs_one_text_per_file_and_split_subfolder() {
     assert_eq!(ids, ["neg/0_2.txt", "neg/1_1.txt", "pos/0_9.txt"]);
     assert_eq!(text(&data.examples[1]), "Dreadful.");
     assert_eq!(data.labels, ["neg", "pos"]);
+    let e = err(&spec_toml(d.path(), "split = \"train\""));
+    assert!(e.contains("`split`") && e.contains("train"), "{e}");
 }
 
 #[test]

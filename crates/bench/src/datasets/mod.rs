@@ -175,18 +175,31 @@ pub fn load_dataset(spec: &DatasetSpec) -> Result<LoadedDataset> {
 /// Decide what a directory holds: data files (possibly sharded, filtered by split), label
 /// sub-directories (one text per file) or label files (one text per line).
 fn pick_in_dir(root: &Path, spec: &DatasetSpec) -> Result<(Format, Vec<PathBuf>)> {
-    // A split named after a sub-directory (imdb/test) narrows the root first.
-    let root = match &spec.split {
-        Some(split) if root.join(split).is_dir() => root.join(split),
-        _ => root.to_path_buf(),
+    // A split named after a sub-directory (imdb/test) narrows the root and is then used up.
+    let (root, split) = match spec.split.as_deref() {
+        Some(split) if root.join(split).is_dir() => (root.join(split), None),
+        other => (root.to_path_buf(), other),
+    };
+    let no_split_here = |split: &str| {
+        anyhow::anyhow!(
+            "{}: dataset key `split` = {split:?} names neither a sub-folder nor data files here",
+            root.display()
+        )
     };
     if let Some(f @ (Format::LabelFiles | Format::LabelDirs)) = spec.format {
+        if let Some(split) = split {
+            return Err(no_split_here(split));
+        }
         let files = label_folder::list_labels(&root, f)?;
         return Ok((f, files));
     }
-    let data = label_folder::data_files(&root, spec.format, spec.split.as_deref())?;
+    let data = label_folder::data_files(&root, spec.format, split)?;
     if let Some((format, files)) = data {
         return Ok((format, files));
+    }
+    if let Some(split) = split {
+        // Ignoring it would silently load something else than asked.
+        return Err(no_split_here(split));
     }
     let format = label_folder::detect_label_layout(&root)?;
     let files = label_folder::list_labels(&root, format)?;
