@@ -37,6 +37,9 @@ pub struct Row {
     pub latency_p95_ms: Option<f64>,
     /// Mean duration of each phase's window, seconds.
     pub phase_seconds: BTreeMap<String, f64>,
+    /// Mean energy of each phase's window per repetition, Wh (load and fit are what
+    /// inference energy is weighed against for parity).
+    pub phase_wh: BTreeMap<String, f64>,
 }
 
 /// The summary of a run.
@@ -115,12 +118,15 @@ fn row(model: String, dataset: String, reps: &[&RepetitionRecord], loc: &Locatio
         }
     }
     let mut phases: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut phase_wh: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for r in reps {
         for w in &r.windows {
-            phases
-                .entry(w.phase.as_str().to_string())
+            let p = w.phase.as_str().to_string();
+            phases.entry(p.clone()).or_default().push(w.duration_s);
+            phase_wh
+                .entry(p)
                 .or_default()
-                .push(w.duration_s);
+                .push(w.total_joules() / J_PER_WH);
         }
     }
     let latencies: Vec<f64> = reps
@@ -151,6 +157,10 @@ fn row(model: String, dataset: String, reps: &[&RepetitionRecord], loc: &Locatio
         latency_p50_ms: percentile(&latencies, 50.0),
         latency_p95_ms: percentile(&latencies, 95.0),
         phase_seconds: phases
+            .iter()
+            .map(|(k, v)| (k.clone(), mean_of(v)))
+            .collect(),
+        phase_wh: phase_wh
             .iter()
             .map(|(k, v)| (k.clone(), mean_of(v)))
             .collect(),
@@ -224,9 +234,18 @@ impl Summary {
             }
         }
         for r in &self.rows {
+            let phase = |p: &str| match (r.phase_wh.get(p), r.phase_seconds.get(p)) {
+                (Some(&wh), Some(&s)) => format!(", {p} {} Wh in {} s", sig(wh), sig(s)),
+                _ => String::new(),
+            };
             out.push_str(&format!(
-                "{} on {}: energy by {}\n",
-                r.model, r.dataset, r.methods
+                "{} on {}: energy by {}; per repetition{}{}{}\n",
+                r.model,
+                r.dataset,
+                r.methods,
+                phase("load"),
+                phase("fit"),
+                phase("inference")
             ));
         }
         let l = &self.location;
@@ -377,6 +396,8 @@ mod tests {
         assert!((r.g_co2e_per_1000 - 1.25 / 1000.0 * 200.0).abs() < 1e-12);
         assert_eq!(r.methods, "cpu=measured:rapl|estimated:cpu-load");
         assert_eq!(r.wh_per_1000_above_idle_mean, None);
+        // Inference window per repetition: (7.2 + 10.8) / 2 J = 0.0025 Wh.
+        assert!((r.phase_wh["inference"] - 0.0025).abs() < 1e-15);
         // Latencies 1 ms x2 and 3 ms x2: p50 = 2 ms, p95 = 3 ms.
         assert!((r.latency_p50_ms.unwrap() - 2.0).abs() < 1e-9);
         assert!((r.latency_p95_ms.unwrap() - 3.0).abs() < 1e-9);
