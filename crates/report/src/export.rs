@@ -71,16 +71,64 @@ pub fn read_json(path: &Path) -> Result<ReportInput> {
         .with_context(|| format!("{}: cannot read", path.display()))?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .with_context(|| format!("{}: not valid JSON", path.display()))?;
-    let input = match value.get("format") {
-        Some(f) if f == JSON_FORMAT => value.get("input").cloned().unwrap_or_default(),
+    let expected = format!(
+        "expected our export {{\"format\": \"{JSON_FORMAT}\", \"input\": {{\"series\": [...]}}}} \
+         or a bare {{\"series\": [...]}}; see docs/report.md"
+    );
+    let wrapped = match value.get("format") {
+        Some(f) if f == JSON_FORMAT => true,
         Some(f) => bail!("{}: format {f} is not {JSON_FORMAT}", path.display()),
-        None => value,
+        None => false,
     };
-    let mut input: ReportInput = serde_json::from_value(input).with_context(|| {
-        format!("{}: not a powerhungry report export (expected {{\"format\": \"{JSON_FORMAT}\", \"input\": {{\"series\": [...]}}}})", path.display())
+    // Parse the text again as the typed struct so a mistake is reported with its line and
+    // column, and the JSON path of the offending field.
+    #[derive(serde::Deserialize)]
+    struct Wrapped {
+        input: ReportInput,
+    }
+    let de = &mut serde_json::Deserializer::from_str(&text);
+    let parsed = if wrapped {
+        serde_path_to_error::deserialize::<_, Wrapped>(de).map(|w| w.input)
+    } else {
+        serde_path_to_error::deserialize::<_, ReportInput>(de)
+    };
+    let mut input = parsed.map_err(|e| {
+        anyhow::anyhow!(
+            "{}: at `{}`: {} ({expected})",
+            path.display(),
+            e.path(),
+            e.inner()
+        )
     })?;
     if input.source.is_empty() {
         input.source = format!("json {}", path.display());
     }
     Ok(input)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_errors_name_the_field_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("in.json");
+        std::fs::write(
+            &p,
+            "{\"series\": [{\"task\": \"t\", \"model\": \"m\", \"dataset\": \"d\",\n \"repetitions\": [{\"index\": 0, \"inferences\": -5}]}]}",
+        )
+        .unwrap();
+        let e = read_json(&p).unwrap_err().to_string();
+        assert!(e.contains("series[0].repetitions[0].inferences"), "{e}");
+        assert!(e.contains("line 2"), "{e}");
+        std::fs::write(&p, "{\"format\": \"other/9\"}").unwrap();
+        assert!(read_json(&p)
+            .unwrap_err()
+            .to_string()
+            .contains("is not powerhungry-report/1"));
+        std::fs::write(&p, "{\"series\": []}").unwrap();
+        let ok = read_json(&p).unwrap();
+        assert!(ok.series.is_empty() && ok.source.starts_with("json "));
+    }
 }

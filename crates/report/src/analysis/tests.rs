@@ -96,12 +96,14 @@ fn task_headline_front_and_skips() {
     let b = series("b", vec![rep(0, 1000, 3.0 * 3600.0, 0.0, 1.0, 0.9)]); // 3 Wh, acc 0.9
     let c = series("c", vec![rep(0, 1000, 5.0 * 3600.0, 0.0, 1.0, 0.8)]); // 5 Wh, dominated by b
     let empty = series("d", vec![]);
+    let negative = series("f", vec![rep(0, 10, -5.0, 0.0, 1.0, 0.5)]);
     let zero = series("e", vec![rep(0, 0, 1.0, 0.0, 1.0, 0.5)]);
     let an = analyse(&ReportInput {
         source: "t".into(),
-        series: vec![a, b, c, empty, zero],
+        series: vec![a, b, c, empty, zero, negative],
     });
-    assert_eq!(an.skipped.len(), 2);
+    assert_eq!(an.skipped.len(), 3);
+    assert!(an.skipped[2].contains("negative"), "{:?}", an.skipped);
     assert!(an.skipped[0].contains("no repetitions") && an.skipped[1].contains("0 inferences"));
     let t = &an.tasks[0];
     // kWh per 1,000: 0.001, 0.003, 0.005 -> mean 0.003, SD 0.002.
