@@ -118,6 +118,15 @@ fn summarise(s: &Series) -> Result<SeriesSummary, String> {
             r.index
         ));
     }
+    let bad = |r: &&crate::input::Repetition| !(r.total_joules() >= 0.0 && r.duration_s >= 0.0);
+    if let Some(r) = s.repetitions.iter().find(bad) {
+        return Err(format!(
+            "{name}: repetition {} has a negative or non-numeric energy ({} J) or duration ({} s)",
+            r.index,
+            r.total_joules(),
+            r.duration_s
+        ));
+    }
     let per_1000 = |x: f64, n: u64| x / n as f64 * 1000.0;
     let wh: Vec<f64> = s
         .repetitions
