@@ -248,6 +248,12 @@ impl Summary {
                 phase("inference")
             ));
         }
+        for r in &self.rows {
+            if let Some(note) = coarse_note(r) {
+                out.push_str(&note);
+                out.push('\n');
+            }
+        }
         let l = &self.location;
         out.push_str(&format!(
             "carbon: {} g CO2e/kWh ({}; {}{}), PUE {}\n",
@@ -316,6 +322,24 @@ impl Summary {
             w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?,
         )?)
     }
+}
+
+/// Inference windows this short are coarse under the CPU-load estimate, which counts CPU time
+/// in /proc/stat ticks (10 ms on Linux's usual USER_HZ = 100).
+const COARSE_WINDOW_S: f64 = 0.5;
+
+fn coarse_note(r: &Row) -> Option<String> {
+    let s = *r.phase_seconds.get("inference")?;
+    (s < COARSE_WINDOW_S && r.methods.contains("estimated:cpu-load")).then(|| {
+        format!(
+            "note: {} on {}: the inference window lasts {} s, a few /proc/stat ticks (10 ms) at \
+             most, so its CPU-load estimate is coarse; more inferences per repetition give a \
+             finer figure",
+            r.model,
+            r.dataset,
+            sig(s)
+        )
+    })
 }
 
 fn union<'a>(keys: impl Iterator<Item = impl Iterator<Item = &'a String>>) -> Vec<String> {
@@ -404,6 +428,17 @@ mod tests {
         let csv = s.to_csv().unwrap();
         assert!(csv.starts_with("run,suite,model,dataset,repetitions"));
         assert!(csv.lines().next().unwrap().ends_with(",accuracy"));
+        // 1 s inference windows are not flagged as coarse; 0.01 s ones are, under the estimate.
+        assert!(!s.table().contains("coarse"));
+        let mut short = reps.clone();
+        for r in &mut short {
+            r.windows[0].duration_s = 0.01;
+        }
+        let t = summarize_run(1, "s", &loc, &short).table();
+        assert!(
+            t.contains("note: m on d: the inference window lasts 0.01000 s"),
+            "{t}"
+        );
     }
 
     #[test]
