@@ -327,7 +327,7 @@ fn process_scope_attributes_a_share_of_cpu() {
         .args([
             "sh",
             "-c",
-            "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done",
+            "i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done",
         ])
         .assert()
         .success();
