@@ -139,8 +139,14 @@ fn summarise(s: &Series) -> Result<SeriesSummary, String> {
         .repetitions
         .iter()
         .map(|r| {
-            r.above_idle_joules()
-                .map(|j| per_1000(j / J_PER_WH, r.inferences))
+            // Equal estimates minus equal baselines leave ~1e-18 of rounding: that is zero.
+            let above = r.above_idle_joules()?;
+            let above = if above.abs() <= 1e-12 * r.total_joules().abs() {
+                0.0
+            } else {
+                above
+            };
+            Some(per_1000(above / J_PER_WH, r.inferences))
         })
         .collect();
     let co2: Option<Vec<f64>> = s

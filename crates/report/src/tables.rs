@@ -4,6 +4,7 @@
 use crate::analysis::Analysis;
 use crate::parity::ParityRow;
 use crate::rating::{BANDS_V1, BANDS_VERSION};
+use crate::svg::tick_label;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -225,11 +226,11 @@ pub fn band_table() -> Table {
                 let e = b.edges_wh_per_1000;
                 vec![
                     b.task.to_string(),
-                    sig(e[0]),
-                    sig(e[0]),
-                    sig(e[1]),
-                    sig(e[2]),
-                    sig(e[3]),
+                    tick_label(e[0]),
+                    tick_label(e[0]),
+                    tick_label(e[1]),
+                    tick_label(e[2]),
+                    tick_label(e[3]),
                 ]
             })
             .collect(),

@@ -234,8 +234,15 @@ pub fn energy_duration(a: &Analysis) -> Option<Chart> {
         "Energy of each repetition's inference window against its duration, with an ordinary \
          least-squares line per number of GPUs. A high R² means duration is a good proxy for \
          energy on this hardware (Zschache and Hartwig found R² near 1 on theirs); the slope is \
-         the average power. {}",
-        methods_caption(&a.series)
+         the average power. {}{}",
+        methods_caption(&a.series),
+        if a.series.iter().any(|s| s.estimated) {
+            " Where energy is estimated, it was itself computed from time (a power model x \
+             duration), so a high R² there holds by construction and says nothing about \
+             duration as a proxy: only measured energy can show that."
+        } else {
+            ""
+        }
     );
     Some(Chart {
         id: "energy-duration".into(),
