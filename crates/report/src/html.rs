@@ -138,11 +138,16 @@ pub fn plain_words(a: &Analysis) -> String {
             sig(t.facility_kwh)
         );
     }
-    let _ = write!(
-        s,
-        ": about as much as {} smartphone charges.",
-        thousands(t.smartphone_charges.round() as u64)
-    );
+    let charges = t.smartphone_charges;
+    let _ = if charges >= 10.0 {
+        write!(
+            s,
+            ": about as much as {} smartphone charges.",
+            thousands(charges.round() as u64)
+        )
+    } else {
+        write!(s, ": {} of one smartphone charge.", sig(charges))
+    };
     match (t.g_co2e, t.miles_driven) {
         (Some(g), Some(m)) => {
             let _ = write!(

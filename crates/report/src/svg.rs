@@ -301,8 +301,28 @@ impl Plot {
         );
     }
 
-    pub fn legend(&mut self, colour: &str, label: &str) {
-        self.legend.push((colour.to_string(), label.to_string()));
+    /// Set the legend, drawn above the plot area: call before drawing marks, since it makes
+    /// the chart taller by the room the legend needs (the plot area keeps its size, and no
+    /// legend hides a point). Short labels go in columns, long ones one per line.
+    pub fn set_legend(&mut self, entries: Vec<(String, String)>) {
+        let (rows, _) = self.legend_layout(&entries);
+        let room = 16.0 * rows as f64 + 6.0;
+        self.margin.2 += room;
+        self.height += room;
+        self.legend = entries;
+    }
+
+    /// Rows needed and column width for `entries`.
+    fn legend_layout(&self, entries: &[(String, String)]) -> (usize, f64) {
+        let longest = entries
+            .iter()
+            .map(|e| e.1.chars().count())
+            .max()
+            .unwrap_or(0);
+        let col = (longest as f64 * 6.5 + 30.0).max(120.0);
+        let usable = self.width - self.margin.0 - self.margin.1;
+        let cols = ((usable / col).floor() as usize).max(1);
+        (entries.len().div_ceil(cols), col)
     }
 
     fn axes(&self) -> String {
@@ -346,16 +366,21 @@ impl Plot {
 
     fn legend_svg(&self) -> String {
         let mut s = String::new();
-        let (l, _, t, _) = self.margin;
+        let (rows, col) = self.legend_layout(&self.legend);
+        let l = self.margin.0;
         for (i, (c, label)) in self.legend.iter().enumerate() {
-            let y = t + 12.0 + 16.0 * i as f64;
+            let (r, k) = if rows == 0 {
+                (0, 0)
+            } else {
+                (i % rows, i / rows)
+            };
+            let x = l + k as f64 * col;
+            let y = 14.0 + 16.0 * r as f64;
             let _ = write!(
                 s,
-                r#"<rect x="{:.1}" y="{:.1}" width="10" height="10" fill="{c}"/><text x="{:.1}" y="{:.1}" class="legend">{}</text>"#,
-                l + 8.0,
+                r#"<rect x="{x:.1}" y="{:.1}" width="10" height="10" fill="{c}"/><text x="{:.1}" y="{y:.1}" class="legend">{}</text>"#,
                 y - 9.0,
-                l + 22.0,
-                y,
+                x + 14.0,
                 esc(label)
             );
         }

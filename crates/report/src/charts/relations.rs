@@ -26,6 +26,15 @@ pub fn size_co2(a: &Analysis) -> Option<Chart> {
     let ys: Vec<f64> = pts.iter().map(|p| p.2).collect();
     let mut p = Plot::new("size-co2", W, H, Scale::log(&xs), Scale::log(&ys))
         .labels("parameters (log)", "g CO2e per 1,000 inferences (log)");
+    let mut tasks: Vec<&str> = pts.iter().map(|p| p.0.task.as_str()).collect();
+    tasks.sort();
+    tasks.dedup();
+    p.set_legend(
+        tasks
+            .iter()
+            .map(|t| (task_colour(a, t).to_string(), t.to_string()))
+            .collect(),
+    );
     for (s, x, y) in &pts {
         let tip = format!(
             "{}: {} parameters, {} g CO2e per 1,000",
@@ -34,13 +43,6 @@ pub fn size_co2(a: &Analysis) -> Option<Chart> {
             sig(*y)
         );
         p.point(*x, *y, task_colour(a, &s.task), &tip);
-    }
-    let mut tasks: Vec<&str> = pts.iter().map(|p| p.0.task.as_str()).collect();
-    tasks.dedup();
-    tasks.sort();
-    tasks.dedup();
-    for t in &tasks {
-        p.legend(task_colour(a, t), t);
     }
     let caption = format!(
         "Model size (parameters, from the model's config) against emissions per 1,000 \
@@ -78,6 +80,10 @@ pub fn accuracy_fronts(a: &Analysis) -> Vec<Chart> {
         let mut p = Plot::new(&id, W, H, Scale::log(&xs), Scale::linear(&ys, false))
             .labels("Wh per 1,000 inferences (log)", &f.metric);
         let c = task_colour(a, &f.task);
+        p.set_legend(vec![
+            ("#D55E00".into(), "on the Pareto front".into()),
+            (c.into(), "dominated".into()),
+        ]);
         for (s, &i) in ss.iter().zip(&f.points) {
             let Some(m) = &s.metric else { continue };
             let e = &s.wh_per_1000;
@@ -118,8 +124,6 @@ pub fn accuracy_fronts(a: &Analysis) -> Vec<Chart> {
             stairs.push((e, m));
         }
         p.line(&stairs, "#D55E00", true);
-        p.legend("#D55E00", "Pareto front");
-        p.legend(c, "dominated");
         let members: Vec<String> = f
             .members
             .iter()
@@ -183,51 +187,32 @@ pub fn energy_duration(a: &Analysis) -> Option<Chart> {
         Scale::linear(&ys, true),
     )
     .labels("duration of the inference window (s)", "energy (Wh)");
-    let mut notes = Vec::new();
+    let notes: Vec<String> = a.duration_fits.iter().map(fit_text).collect();
+    p.set_legend(
+        notes
+            .iter()
+            .enumerate()
+            .map(|(k, t)| (colour(k + 4).to_string(), t.clone()))
+            .collect(),
+    );
     for (k, d) in a.duration_fits.iter().enumerate() {
         let c = colour(k + 4);
         for (x, y, si) in &d.points {
             let tip = format!("{}: {} s, {} Wh", label(&a.series[*si]), sig(*x), sig(*y));
             p.point(*x, *y, c, &tip);
         }
-        let gpus = match d.gpus {
-            0 => "CPU only (0 GPUs)".to_string(),
-            1 => "1 GPU".to_string(),
-            n => format!("{n} GPUs"),
-        };
-        match &d.fit {
-            Ok(f) => {
-                let (x0, x1) = d
-                    .points
-                    .iter()
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
-                        (a.min(p.0), b.max(p.0))
-                    });
-                p.line(
-                    &[
-                        (x0, f.intercept + f.slope * x0),
-                        (x1, f.intercept + f.slope * x1),
-                    ],
-                    c,
-                    false,
-                );
-                let r2 =
-                    f.r2.map_or("undefined (energy constant)".into(), |r| format!("{r:.4}"));
-                let text = format!(
-                    "{gpus}: energy = {} Wh + {} Wh/s x duration (= {} W average), R² = {r2}, n = {}",
-                    sig(f.intercept),
-                    sig(f.slope),
-                    sig(f.slope * 3600.0),
-                    f.n
-                );
-                p.legend(c, &text);
-                notes.push(text);
-            }
-            Err(e) => {
-                let text = format!("{gpus}: {e}");
-                p.legend(c, &text);
-                notes.push(text);
-            }
+        if let Ok(f) = &d.fit {
+            let (x0, x1) = d
+                .points
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), p| {
+                    (a.min(p.0), b.max(p.0))
+                });
+            let ends = [
+                (x0, f.intercept + f.slope * x0),
+                (x1, f.intercept + f.slope * x1),
+            ];
+            p.line(&ends, c, false);
         }
     }
     let caption = format!(
@@ -359,4 +344,27 @@ fn capitalised(s: &str) -> String {
     let mut c = s.chars();
     c.next()
         .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+}
+
+/// One line per GPU count: the fit in words, or why there is none.
+fn fit_text(d: &crate::analysis::DurationFit) -> String {
+    let gpus = match d.gpus {
+        0 => "CPU only (0 GPUs)".to_string(),
+        1 => "1 GPU".to_string(),
+        n => format!("{n} GPUs"),
+    };
+    match &d.fit {
+        Ok(f) => {
+            let r2 =
+                f.r2.map_or("undefined (energy constant)".into(), |r| format!("{r:.4}"));
+            format!(
+                "{gpus}: energy = {} Wh + {} Wh/s x duration (= {} W average), R² = {r2}, n = {}",
+                sig(f.intercept),
+                sig(f.slope),
+                sig(f.slope * 3600.0),
+                f.n
+            )
+        }
+        Err(e) => format!("{gpus}: {e}"),
+    }
 }
