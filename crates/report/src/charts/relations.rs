@@ -143,7 +143,7 @@ pub fn accuracy_fronts(a: &Analysis) -> Vec<Chart> {
              inferences on {}. Error bars: 95 % interval of the energy and one SD of the metric \
              over repetitions. The dashed staircase joins the Pareto front: models no other \
              model beats on both. {}",
-            f.metric,
+            capitalised(&f.metric),
             f.dataset,
             methods_caption(ss.iter().copied())
         );
