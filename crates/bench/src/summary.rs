@@ -331,10 +331,15 @@ const COARSE_WINDOW_S: f64 = 0.5;
 fn coarse_note(r: &Row) -> Option<String> {
     let s = *r.phase_seconds.get("inference")?;
     (s < COARSE_WINDOW_S && r.methods.contains("estimated:cpu-load")).then(|| {
+        let ticks = (s / 0.01).floor();
+        let span = if ticks < 1.0 {
+            "less than one /proc/stat tick (10 ms)".to_string()
+        } else {
+            format!("about {ticks} /proc/stat ticks of 10 ms")
+        };
         format!(
-            "note: {} on {}: the inference window lasts {} s, a few /proc/stat ticks (10 ms) at \
-             most, so its CPU-load estimate is coarse; more inferences per repetition give a \
-             finer figure",
+            "note: {} on {}: the inference window lasts {} s, {span}, so its CPU-load estimate \
+             is coarse; more inferences per repetition give a finer figure",
             r.model,
             r.dataset,
             sig(s)
