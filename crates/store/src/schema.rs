@@ -120,4 +120,12 @@ CREATE TABLE metrics (
     PRIMARY KEY (repetition_id, name)
 );
 "#,
+    // 2: emissions another tool reported per repetition (imports; see import.rs).
+    r#"
+CREATE TABLE IF NOT EXISTS reported_emissions (
+    repetition_id INTEGER PRIMARY KEY REFERENCES repetitions (id),
+    g_co2e REAL NOT NULL,
+    source TEXT NOT NULL
+);
+"#,
 ];

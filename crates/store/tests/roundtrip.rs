@@ -241,3 +241,39 @@ fn a_file_that_is_not_a_store_is_a_clear_error() -> anyhow::Result<()> {
     assert!(msg.contains("notes.txt"), "{msg}");
     Ok(())
 }
+
+#[test]
+fn an_older_store_is_migrated_and_a_newer_one_refused() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("s.sqlite");
+    {
+        let mut store = Store::open(&path)?;
+        let run = store.begin_run(&run_start("h"))?;
+        store.record_model(run, &model())?;
+    }
+    // Make it a version-1 store, as an older powerhungry left it.
+    {
+        let conn = rusqlite::Connection::open(&path)?;
+        conn.execute_batch(
+            "DROP TABLE reported_emissions; DELETE FROM schema_version WHERE version > 1;",
+        )?;
+    }
+    let store = Store::open(&path)?;
+    assert_eq!(store.schema_version()?, powerhungry_store::SCHEMA_VERSION);
+    assert_eq!(store.load_run(1)?.models, vec![model()]);
+    assert!(store.reported_emissions(1)?.is_empty());
+    drop(store);
+
+    {
+        let conn = rusqlite::Connection::open(&path)?;
+        conn.execute("INSERT INTO schema_version (version) VALUES (99)", [])?;
+    }
+    let err = Store::open(&path)
+        .err()
+        .expect("a newer store must be refused");
+    assert!(
+        format!("{err:#}").contains("schema version 99, newer than this powerhungry understands"),
+        "{err:#}"
+    );
+    Ok(())
+}
