@@ -326,3 +326,57 @@ fn location_precedence_flag_then_env_then_suite() {
         "{stderr}"
     );
 }
+
+/// A candle sequence classifier through the registry, on tiny DistilBERT weights written in the
+/// test with the "positive" logit forced up: every prediction is "positive", so on a balanced
+/// sample accuracy is exactly 0.5 and macro-F1 is (2/3 + 0) / 2 = 1/3.
+#[test]
+fn a_candle_sequence_classifier_runs_and_is_scored_on_its_predictions() {
+    use powerhungry_bench::backends::candle::{config::Family, tiny};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let mut spec = tiny::reference_spec(Family::DistilBert);
+    spec.bias_boost = Some((1, 1000.0)); // id 1 = "positive"
+    tiny::write(&d.join("tiny-distilbert"), &spec).expect("tiny model");
+    let mut data = String::new();
+    for i in 0..10 {
+        data.push_str(&format!(
+            "{{\"id\": \"p{i}\", \"text\": \"the film was good\", \"label\": \"positive\"}}\n\
+             {{\"id\": \"n{i}\", \"text\": \"the plot was dull\", \"label\": \"negative\"}}\n"
+        ));
+    }
+    std::fs::write(d.join("tiny.jsonl"), data).expect("data");
+    std::fs::write(
+        d.join("s.toml"),
+        "name = \"candle\"\n[protocol]\ninferences = 6\nrepetitions = 2\nbatch_size = 2\nwarmup = 1\n\
+         [[models]]\nname = \"tiny\"\nbackend = \"candle\"\nkind = \"sequence-classifier\"\nmodel = \"tiny-distilbert\"\n\
+         [[datasets]]\nname = \"tiny\"\ntask = \"text-classification\"\n\
+         [datasets.source]\npath = \"tiny.jsonl\"\nid_column = \"id\"\n",
+    )
+    .expect("suite");
+    let out = bench(d)
+        .args(["s.toml", "--quiet", "--intensity", "100"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = Store::open(d.join("powerhungry.sqlite"))
+        .expect("store")
+        .load_run(1)
+        .expect("run");
+    assert_eq!(run.models[0].kind, "sequence-classifier");
+    assert!(run.models[0].parameters.is_some_and(|p| p > 0));
+    assert_eq!(run.repetitions.len(), 2);
+    for rep in &run.repetitions {
+        assert!(rep
+            .inferences
+            .iter()
+            .all(|i| i.prediction == "positive" && i.input_tokens >= 4));
+        let metric = |n: &str| rep.metrics.iter().find(|m| m.name == n).map(|m| m.value);
+        assert_eq!(metric("accuracy"), Some(0.5));
+        assert!((metric("macro_f1").expect("macro_f1") - 1.0 / 3.0).abs() < 1e-12);
+    }
+}
