@@ -5,12 +5,12 @@
 pub mod backend;
 pub mod backends;
 pub mod datasets;
-pub mod metrics;
-pub mod sink;
-pub mod stats;
 pub mod hardware;
+pub mod metrics;
 pub mod plan;
 pub mod registry;
 pub mod runner;
+pub mod sink;
+pub mod stats;
 pub mod suite;
 pub mod summary;
