@@ -4,11 +4,14 @@
 //! (and fails under CI=true, as the other MiniLM tests).
 //!
 //! Each text is embedded once (a memoising wrapper); the three feature scalings share them.
+//! Unoptimised (debug) builds embed ~25x slower, so there, or with
+//! POWERHUNGRY_EMBED_SUBSET=N, a seeded stratified N train and N test sentences of the split
+//! are used (default 500) with a wider band; the full split runs under `--release`.
 
 use powerhungry_bench::backend::{Backend, Example, ModelInfo, Output, TextEmbedder};
 use powerhungry_bench::backends::candle::{resolve, CandleEmbedder, ResolveOptions};
 use powerhungry_bench::backends::traditional::{LogRegOptions, Scaling, TraditionalBackend};
-use powerhungry_bench::datasets::{load_dataset, train_test_split, DatasetSpec};
+use powerhungry_bench::datasets::{load_dataset, stratified_sample, train_test_split, DatasetSpec};
 use powerhungry_bench::metrics::accuracy;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -80,12 +83,29 @@ fn minilm_embeddings_with_logistic_regression_on_rt_polarity() {
     };
     let data = load_dataset(&spec).expect("rt-polarity loads");
     let split = train_test_split(&data.examples, 0.5, 42, true).expect("split");
-    let train: Vec<Example> = split
-        .train
+    let subset = match std::env::var("POWERHUNGRY_EMBED_SUBSET") {
+        Ok(n) => Some(
+            n.parse::<usize>()
+                .expect("POWERHUNGRY_EMBED_SUBSET is a count"),
+        ),
+        Err(_) => cfg!(debug_assertions).then_some(500),
+    };
+    let (mut train_idx, mut test_idx) = (split.train.clone(), split.test.clone());
+    if let Some(n) = subset {
+        let pick = |idx: &[usize]| -> Vec<usize> {
+            let part: Vec<Example> = idx.iter().map(|&i| data.examples[i].clone()).collect();
+            let s = stratified_sample(&part, n, 7).expect("subset");
+            s.indices.iter().map(|&k| idx[k]).collect()
+        };
+        train_idx = pick(&split.train);
+        test_idx = pick(&split.test);
+        println!("subset: {n} train and {n} test sentences");
+    }
+    let train: Vec<Example> = train_idx
         .iter()
         .map(|&i| data.examples[i].clone())
         .collect();
-    let test: Vec<&Example> = split.test.iter().map(|&i| &data.examples[i]).collect();
+    let test: Vec<&Example> = test_idx.iter().map(|&i| &data.examples[i]).collect();
     let gold: Vec<&str> = test
         .iter()
         .map(|e| e.label.as_deref().unwrap_or(""))
@@ -129,10 +149,13 @@ fn minilm_embeddings_with_logistic_regression_on_rt_polarity() {
         // C (l2: 0.7524 at C=10, 0.7466 at C=100). A small sentence encoder with a linear probe
         // lands near the bag-of-words baseline (0.7501) on these lower-cased, tokenised
         // snippets. The band guards the encoder and the features against regressions.
-        assert!(
-            (0.73..0.85).contains(&acc),
-            "{}: accuracy {acc}",
-            scaling.name()
-        );
+        // The 500 + 500 subset measured 0.712 (l2), 0.672 (standardize), 0.712 (none);
+        // chance is 0.5 and one standard error about 0.02.
+        let band = if subset.is_some() {
+            0.66..0.88
+        } else {
+            0.73..0.85
+        };
+        assert!(band.contains(&acc), "{}: accuracy {acc}", scaling.name());
     }
 }
