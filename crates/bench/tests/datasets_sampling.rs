@@ -120,3 +120,36 @@ fn split_rejects_impossible_fractions() {
     );
     assert!(train_test_split(&data, f64::NAN, 1, true).is_err());
 }
+
+proptest::proptest! {
+    /// Any class sizes and any n: exactly min(n, N) distinct in-range indices, each class
+    /// within one example of its proportional share, and train/test a partition.
+    #[test]
+    fn samples_and_splits_keep_their_promises(
+        sizes in proptest::collection::vec(1usize..40, 1..6),
+        n in 1usize..150,
+        seed in 0u64..1000,
+        frac in 0.05f64..0.95,
+    ) {
+        let names = ["a", "b", "c", "d", "e", "f"];
+        let classes: Vec<(&str, usize)> = names.iter().copied().zip(sizes.iter().copied()).collect();
+        let data = dataset(&classes);
+        let total = data.len();
+        let s = stratified_sample(&data, n, seed).expect("sample");
+        proptest::prop_assert_eq!(s.indices.len(), n.min(total));
+        proptest::prop_assert!(s.indices.windows(2).all(|w| w[0] < w[1]));
+        proptest::prop_assert!(s.indices.iter().all(|&i| i < total));
+        let got = shares(&data, &s.indices);
+        for (label, size) in &classes {
+            let share = n.min(total) as f64 * *size as f64 / total as f64;
+            let k = *got.get(*label).unwrap_or(&0) as f64;
+            proptest::prop_assert!((k - share).abs() < 1.0 + 1e-9, "{} {} vs {}", label, k, share);
+        }
+        if let Ok(split) = train_test_split(&data, frac, seed, true) {
+            let mut all: Vec<usize> = split.train.iter().chain(&split.test).copied().collect();
+            all.sort_unstable();
+            proptest::prop_assert_eq!(all, (0..total).collect::<Vec<_>>());
+            proptest::prop_assert_eq!(split.test.len(), (total as f64 * frac).round() as usize);
+        }
+    }
+}
