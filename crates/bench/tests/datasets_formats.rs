@@ -276,6 +276,11 @@ fn latin1_label_files_decode_and_count_undecodable_lines() {
     assert_eq!(data.report.undecodable_lines, 3);
     assert_eq!(data.examples.len(), 4);
 
+    // `auto` says what it chose.
+    let data = load_dataset(&spec_toml(d.path(), "encoding = \"auto\"")).expect("loads");
+    assert_eq!(data.report.encoding, "auto (windows-1252)");
+    assert_eq!(data.report.undecodable_lines, 1);
+
     // Renaming folder labels.
     let spec = spec_toml(
         d.path(),

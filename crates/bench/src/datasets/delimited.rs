@@ -19,6 +19,7 @@ pub(crate) fn load(
 ) -> Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let decoded = decoder.decode(&bytes);
+    report.note_encoding(decoded.encoding);
     for line in &decoded.bad_lines {
         report.note_undecodable(file, *line);
     }

@@ -100,6 +100,7 @@ pub(crate) fn load_label_files(
         let bytes =
             std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
         let decoded = decoder.decode(&bytes);
+        report.note_encoding(decoded.encoding);
         for line in &decoded.bad_lines {
             report.note_undecodable(file, *line);
         }
@@ -137,6 +138,7 @@ pub(crate) fn load_label_dirs(
             let bytes =
                 std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let decoded = decoder.decode(&bytes);
+            report.note_encoding(decoded.encoding);
             for line in &decoded.bad_lines {
                 report.note_undecodable(&file, *line);
             }

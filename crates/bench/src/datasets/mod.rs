@@ -71,6 +71,25 @@ impl LoadReport {
         }
     }
 
+    /// Record what `auto` resolved to for one file: `auto (utf-8)`, `auto (windows-1252)`,
+    /// or `auto (utf-8, windows-1252)` when files differ.
+    pub(crate) fn note_encoding(&mut self, used: Encoding) {
+        if !self.encoding.starts_with("auto") {
+            return;
+        }
+        let mut used_names: Vec<&str> = self
+            .encoding
+            .trim_start_matches("auto")
+            .trim_matches([' ', '(', ')'])
+            .split(", ")
+            .filter(|s| !s.is_empty())
+            .collect();
+        if !used_names.contains(&used.name()) {
+            used_names.push(used.name());
+        }
+        self.encoding = format!("auto ({})", used_names.join(", "));
+    }
+
     /// One line for logs and the results store.
     pub fn summary(&self) -> String {
         let mut s = format!(
