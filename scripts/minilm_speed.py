@@ -7,6 +7,7 @@ Usage: python minilm_speed.py MODEL_DIR SENTENCES_FILE THREADS [BATCH ...]
 Prints one JSON object per batch size.
 """
 import json
+import os
 import statistics
 import sys
 import time
@@ -44,6 +45,7 @@ def main():
             "cpu_s_total": round(statistics.median(cpus), 3),
             "cpu_ms_per_sentence": round(statistics.median(cpus) * 1e3 / n, 3),
             "threads": torch.get_num_threads(),
+            "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "default"),
         }), flush=True)
 
 

@@ -162,7 +162,13 @@ impl TextEmbedder for CandleEmbedder {
         order.sort_by_key(|&i| encoded[i].0.len());
         let lengths: Vec<usize> = order.iter().map(|&i| encoded[i].0.len()).collect();
         let mut out: Vec<Option<(Vec<f32>, u32)>> = vec![None; texts.len()];
-        for range in length_groups(&lengths) {
+        // The packed fast path has no padding to save: one forward pass for the whole call.
+        let groups: Vec<_> = if matches!(self.encoder, Encoder::FastBert(_)) {
+            std::iter::once(0..lengths.len()).collect()
+        } else {
+            length_groups(&lengths)
+        };
+        for range in groups {
             let idx = &order[range];
             let group: Vec<_> = idx.iter().map(|&i| &encoded[i]).collect();
             let vectors = self.embed_group(&group)?;
@@ -178,5 +184,19 @@ impl TextEmbedder for CandleEmbedder {
 
     fn info(&self) -> ModelInfo {
         self.info.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::length_groups;
+
+    #[test]
+    fn groups_split_where_padding_would_exceed_a_quarter() {
+        assert_eq!(length_groups(&[5, 5, 6, 6]), vec![0..4]);
+        // 4 texts of 10 then one of 40: padding the short ones to 40 would be 75 % waste.
+        assert_eq!(length_groups(&[10, 10, 10, 10, 40]), vec![0..4, 4..5]);
+        assert_eq!(length_groups(&[7]), vec![0..1]);
+        assert!(length_groups(&[]).is_empty());
     }
 }
