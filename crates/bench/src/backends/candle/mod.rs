@@ -1,6 +1,7 @@
 //! The candle backend: transformer encoders in pure Rust (candle, pinned in the workspace).
-//! - [`CandleEmbedder`]: sentence embeddings (BERT family, mean pooling, as
-//!   sentence-transformers; all-MiniLM-L6-v2), a [`crate::backend::TextEmbedder`];
+//! - [`CandleEmbedder`]: sentence embeddings (BERT family; pooling and normalisation from the
+//!   folder's modules.json, as sentence-transformers; all-MiniLM-L6-v2), a
+//!   [`crate::backend::TextEmbedder`];
 //! - [`SequenceClassifier`]: BERT / DistilBERT / RoBERTa `...ForSequenceClassification`
 //!   with Hugging Face's head weights, a [`crate::backend::Backend`].
 //!
