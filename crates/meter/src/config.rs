@@ -49,6 +49,12 @@ pub struct MeterConfig {
     /// Power above which a per-interval RAPL delta is treated as impossible (a reset or a
     /// corrupt read), in watts per zone.
     pub max_zone_watts: f64,
+    /// Where to claim the counted devices so that concurrent meters on this machine never
+    /// count one twice (`claim::default_claim_dir()`); `None` = don't claim (the library
+    /// default, so tests on fake trees stay independent; `measure` claims by default).
+    pub claim_dir: Option<PathBuf>,
+    /// Take CPU claims shared, for a meter that will bill only a process tree's share.
+    pub claim_cpu_shared: bool,
 }
 
 impl Default for MeterConfig {
@@ -63,6 +69,8 @@ impl Default for MeterConfig {
             scope: Scope::Machine,
             idle_seconds: 0.0,
             max_zone_watts: 10_000.0,
+            claim_dir: None,
+            claim_cpu_shared: false,
         }
     }
 }

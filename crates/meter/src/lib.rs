@@ -12,6 +12,7 @@
 //! # Ok::<(), powerhungry_meter::MeterError>(())
 //! ```
 
+pub mod claim;
 pub mod component;
 pub mod config;
 pub mod counter;

@@ -1,6 +1,7 @@
 //! The meter: a sampler thread polling every sensor at an interval, plus a poll at every
 //! window boundary so a window's energy comes from counter reads at its exact edges.
 
+use crate::claim::Claims;
 use crate::component::ComponentClass;
 use crate::config::{MeterConfig, Scope};
 use crate::procfs;
@@ -121,6 +122,8 @@ struct State {
     baseline: Option<Baseline>,
     proc: Option<ProcTracker>,
     ticks_per_s: f64,
+    /// Devices this meter holds, and those another meter on this machine counts.
+    claims: Claims,
 }
 
 impl State {
@@ -135,7 +138,9 @@ impl State {
                     for w in p.warnings {
                         self.events.push((t_s, w));
                     }
-                    readings.push(p.readings);
+                    let mut rs = p.readings;
+                    exclude_foreign(&self.claims, &mut rs);
+                    readings.push(rs);
                 }
                 Err(e) => {
                     self.events
@@ -186,6 +191,38 @@ impl State {
         }
         self.last = snap.clone();
         snap
+    }
+
+    /// Claim the devices the first poll counts (see `claim`); warnings say what could not be.
+    fn claim_devices(&mut self) {
+        let Some(dir) = self.config.claim_dir.clone() else {
+            return;
+        };
+        let mut counted: Vec<_> = self
+            .last
+            .primaries()
+            .filter(|r| r.counted)
+            .map(|r| r.component.clone())
+            .collect();
+        counted.dedup();
+        match Claims::acquire(&dir, &counted, self.config.claim_cpu_shared) {
+            Ok(claims) => self.claims = claims,
+            Err(e) => self.startup_warnings.push(format!(
+                "device claims unavailable ({e}): another meter running now on this machine \
+                 may count the same devices"
+            )),
+        }
+        for c in &counted {
+            if let Some(note) = self.claims.foreign_note(c) {
+                self.startup_warnings
+                    .push(format!("{c}: {note}; excluded from this meter's totals"));
+            }
+        }
+        let mut last = std::mem::take(&mut self.last.readings);
+        for rs in &mut last {
+            exclude_foreign(&self.claims, rs);
+        }
+        self.last.readings = last;
     }
 
     fn report(&self, name: String, open: &Snapshot, close: &Snapshot) -> WindowReport {
@@ -311,6 +348,16 @@ impl State {
     }
 }
 
+/// Devices claimed by another meter are reported, never added to this meter's totals.
+fn exclude_foreign(claims: &Claims, readings: &mut [Reading]) {
+    for r in readings {
+        if let Some(note) = claims.foreign_note(&r.component) {
+            r.counted = false;
+            r.note = Some(note);
+        }
+    }
+}
+
 struct Shared {
     state: Mutex<State>,
     stop: Mutex<bool>,
@@ -394,8 +441,10 @@ impl Meter {
             baseline: None,
             proc,
             ticks_per_s: procfs::clock_ticks_per_second(),
+            claims: Claims::default(),
         };
         state.poll();
+        state.claim_devices();
         // The first poll has nothing before it: it is not a sample.
         state.samples.clear();
         let shared = Arc::new(Shared {
