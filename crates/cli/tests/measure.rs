@@ -78,6 +78,8 @@ fn measure(dir: &Path) -> Command {
         .env_remove("POWERHUNGRY_INTENSITY")
         .env_remove("POWERHUNGRY_PUE")
         .env("HOME", dir)
+        // Tests run in parallel: each gets its own device claims.
+        .env("POWERHUNGRY_CLAIM_DIR", dir.join("claims"))
         .args(["measure", "--gpus", "none", "--sysfs-root"])
         .arg(dir.join("no-sys"));
     c
@@ -268,6 +270,7 @@ fn joules_from_a_fake_rapl_tree_advanced_while_the_command_runs() {
     let mut cmd = Command::cargo_bin("powerhungry").unwrap();
     cmd.current_dir(dir.path())
         .env("HOME", dir.path())
+        .env("POWERHUNGRY_CLAIM_DIR", dir.path().join("claims"))
         .args([
             "measure",
             "--gpus",
@@ -352,6 +355,7 @@ fn idle_baseline_and_exact_joules_when_the_command_moves_the_counter() {
     Command::cargo_bin("powerhungry")
         .unwrap()
         .current_dir(dir.path())
+        .env("POWERHUNGRY_CLAIM_DIR", dir.path().join("claims"))
         .args(["measure", "--gpus", "none", "--sysfs-root"])
         .arg(&sys)
         .args([
@@ -376,4 +380,101 @@ fn idle_baseline_and_exact_joules_when_the_command_moves_the_counter() {
     );
     assert!(v["meter"]["baseline"]["duration_s"].as_f64().unwrap() >= 0.2);
     assert!(v["meter_cost"]["cpu_s"].as_f64().is_some());
+}
+
+#[test]
+fn two_measures_at_once_count_each_device_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let claims = dir.path().join("shared-claims");
+    let (started, release) = (dir.path().join("started"), dir.path().join("release"));
+    // The first run holds the CPU and RAM until the second one has finished.
+    let script = format!(
+        "touch {}; while [ ! -f {} ]; do sleep 0.01; done",
+        started.display(),
+        release.display()
+    );
+    let mut first = std::process::Command::new(assert_cmd::cargo::cargo_bin("powerhungry"))
+        .current_dir(dir.path())
+        .env("HOME", dir.path())
+        .args(["measure", "--gpus", "none", "--no-csv", "--country", "FRA"])
+        .args(["--json", "first.json", "--sysfs-root"])
+        .arg(dir.path().join("no-sys"))
+        .arg("--claim-dir")
+        .arg(&claims)
+        .args(["--", "sh", "-c", &script])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let first_pid = first.id();
+    let t0 = std::time::Instant::now();
+    while !started.exists() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "first run never started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let out = measure(dir.path())
+        .args(["--no-csv", "--country", "FRA", "--json", "second.json"])
+        .arg("--claim-dir")
+        .arg(&claims)
+        .args(["--", "true"])
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    fs::write(&release, "").unwrap();
+    assert!(first.wait().unwrap().success());
+
+    let note = format!("counted by another meter (pid {first_pid})");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("NOT COUNTED") && err.contains(&note), "{err}");
+    let second = json(&dir.path().join("second.json"));
+    let first = json(&dir.path().join("first.json"));
+    for kind in ["cpu_package", "ram"] {
+        let c = component(&second["window"], kind);
+        assert_eq!(c["counted"], false, "{c}");
+        assert_eq!(c["note"], note.as_str(), "{c}");
+        assert_eq!(component(&first["window"], kind)["counted"], true);
+    }
+    // Nothing counted twice: the second run's total is empty, the first run's is not.
+    let total = |v: &serde_json::Value| {
+        v["window"]["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["counted"] == true)
+            .map(|c| c["energy_j"].as_f64().unwrap())
+            .sum::<f64>()
+    };
+    assert_eq!(total(&second), 0.0);
+    assert!(total(&first) > 0.0);
+
+    // A claim held outside powerhungry (here: this test) in the default directory
+    // ($POWERHUNGRY_CLAIM_DIR) is respected; --no-claim ignores it, knowingly.
+    let default_dir = dir.path().join("claims");
+    fs::create_dir_all(&default_dir).unwrap();
+    let lock = default_dir.join("ram.lock");
+    fs::write(&lock, format!("{}\n", std::process::id())).unwrap();
+    let held = fs::File::open(&lock).unwrap();
+    // SAFETY: flock on a descriptor we own.
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&held);
+    assert_eq!(unsafe { libc::flock(fd, libc::LOCK_EX) }, 0);
+    let ram = |name: &str| component(&json(&dir.path().join(name))["window"], "ram").clone();
+    for (flag, name) in [
+        ("--interval-ms=100", "claimed.json"),
+        ("--no-claim", "unclaimed.json"),
+    ] {
+        measure(dir.path())
+            .args(["--no-csv", "--country", "FRA", "--json", name, flag])
+            .args(["--", "true"])
+            .assert()
+            .success();
+    }
+    let me = format!("counted by another meter (pid {})", std::process::id());
+    assert_eq!(ram("claimed.json")["note"], me.as_str());
+    assert_eq!(ram("claimed.json")["counted"], false);
+    assert_eq!(ram("unclaimed.json")["counted"], true);
+    drop(held);
 }

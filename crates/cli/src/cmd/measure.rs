@@ -3,6 +3,7 @@
 
 use super::location::LocationFlags;
 use anyhow::{bail, Context};
+use powerhungry_meter::claim::default_claim_dir;
 use powerhungry_meter::{GpuSelection, Meter, MeterConfig, MeterReport, WindowReport};
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus};
@@ -43,6 +44,15 @@ pub struct Args {
     /// Root of the procfs tree to read utilisation, memory and processes from.
     #[arg(long, default_value = "/proc", value_name = "DIR")]
     pub procfs_root: PathBuf,
+    /// Directory of the device claims shared by every meter on this machine, so that meters
+    /// running at once (Slurm ranks, a bench beside a measure) count each device once
+    /// [default: $POWERHUNGRY_CLAIM_DIR, else $XDG_RUNTIME_DIR/powerhungry, else
+    /// /tmp/powerhungry-locks-<uid>].
+    #[arg(long, value_name = "DIR")]
+    pub claim_dir: Option<PathBuf>,
+    /// Don't claim devices: count everything even if another meter counts it too.
+    #[arg(long, conflicts_with = "claim_dir")]
+    pub no_claim: bool,
     /// CodeCarbon-compatible CSV to append a row to.
     #[arg(long, default_value = "emissions.csv", value_name = "FILE")]
     pub output: PathBuf,
@@ -148,6 +158,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         gpus,
         cpu_tdp: args.cpu_tdp,
         idle_seconds: args.idle_seconds,
+        claim_dir: (!args.no_claim)
+            .then(|| args.claim_dir.clone().unwrap_or_else(default_claim_dir)),
+        // Process-scope runs each bill their own share of the CPU: they may share it.
+        claim_cpu_shared: args.scope == ScopeArg::Process,
         ..MeterConfig::default()
     };
     if args.idle_seconds > 0.0 {
