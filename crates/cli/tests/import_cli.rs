@@ -38,14 +38,15 @@ fn ph(cwd: &Path) -> Command {
 /// (project_name, energy_consumed kWh, emissions kg) of every row, parsed here with the csv
 /// crate, independently of the importer's reader.
 fn csv_rows(path: &Path) -> Vec<(String, f64, f64)> {
+    csv_rows_by(path, "project_name")
+}
+
+/// As [`csv_rows`], the model named by column `name_col`.
+fn csv_rows_by(path: &Path, name_col: &str) -> Vec<(String, f64, f64)> {
     let mut rdr = csv::Reader::from_path(path).expect("csv");
     let h = rdr.headers().expect("headers").clone();
     let col = |n: &str| h.iter().position(|x| x == n).expect("column");
-    let (p, e, g) = (
-        col("project_name"),
-        col("energy_consumed"),
-        col("emissions"),
-    );
+    let (p, e, g) = (col(name_col), col("energy_consumed"), col("emissions"));
     rdr.records()
         .map(|r| {
             let r = r.expect("row");
@@ -223,6 +224,84 @@ fn codecarbon_3_file_imports_exactly() {
         String::from_utf8_lossy(&out.stderr)
     );
     check_exact(&csv_rows(&fixture), &exported(&d.join("r.json")), "busy");
+}
+
+/// The real CodeCarbon 3.3.2 task file, models named by task.
+#[test]
+fn codecarbon_task_file_imports_exactly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let fixture = repo().join("crates/report/testdata/codecarbon/emissions_tasks.csv");
+    let out = ph(d)
+        .args(["import", "codecarbon"])
+        .arg(&fixture)
+        .args(["--task", "text-classification", "--dataset", "busy"])
+        .args([
+            "--inferences",
+            "10",
+            "--model-from",
+            "task",
+            "--store",
+            "s.sqlite",
+        ])
+        .output()
+        .expect("import");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("imported 2 rows of 2 models"), "{stdout}");
+    let out = ph(d)
+        .args(["report", "s.sqlite", "--json", "r.json", "--quiet"])
+        .output()
+        .expect("report");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows = csv_rows_by(&fixture, "task_name");
+    let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(names, ["tokenize", "forward"]);
+    check_exact(&rows, &exported(&d.join("r.json")), "busy");
+}
+
+#[test]
+fn task_file_errors_are_clear() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let fixture = repo().join("crates/report/testdata/codecarbon/emissions_tasks.csv");
+    let text = std::fs::read_to_string(&fixture).expect("read");
+    let bad = text.replacen("forward,", "forward,yesterday-ish,", 1);
+    std::fs::write(d.join("tasks.csv"), bad).expect("write");
+    let args = ["--task", "t", "--dataset", "d", "--store", "s.sqlite"];
+    let out = ph(d)
+        .args(["import", "codecarbon", "tasks.csv"])
+        .args(args)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr.contains("tasks.csv:3:"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // --model-from task on a file without task names.
+    let plain = repo().join("crates/report/testdata/codecarbon/emissions.csv");
+    let out = ph(d)
+        .args(["import", "codecarbon"])
+        .arg(&plain)
+        .args(args)
+        .args(["--model-from", "task"])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr.contains("emissions.csv: --model-from task needs a CodeCarbon task file"),
+        "{stderr}"
+    );
+    assert!(!d.join("s.sqlite").exists(), "nothing imported");
 }
 
 #[test]

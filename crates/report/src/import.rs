@@ -1,5 +1,6 @@
-//! `powerhungry import codecarbon`: CodeCarbon `emissions.csv` rows into the results store,
-//! through the same sink the harness writes with. One model per `project_name`, one
+//! `powerhungry import codecarbon`: CodeCarbon `emissions.csv` rows (or task-file rows, one per
+//! `start_task`/`stop_task`) into the results store, through the same sink the harness writes
+//! with. One model per `project_name` (or per `task_name`, [`ModelFrom::Task`]), one
 //! repetition per row (an inference window covering `--inferences` inferences), one run per
 //! file and grid location. Energy per component keeps CodeCarbon's figures; CPU and RAM
 //! powers that are constant guesses carry `estimated:*` labels (see `codecarbon::Provenance`).
@@ -10,7 +11,7 @@
 //! CodeCarbon's `energy_consumed` already includes its PUE. Rows of another location (a
 //! CodeCarbon file can mix regions) go to a run of their own.
 
-use crate::codecarbon::{ImportedFile, ImportedRow, Timestamp};
+use crate::codecarbon::{Format, ImportedFile, ImportedRow, Timestamp};
 use crate::input::J_PER_KWH;
 use anyhow::{bail, Result};
 use powerhungry_bench::sink::{
@@ -20,6 +21,17 @@ use powerhungry_bench::sink::{
 use powerhungry_store::{ReportedEmissions, Store};
 use std::collections::{BTreeMap, HashMap};
 
+/// Which column names the imported models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ModelFrom {
+    /// `project_name` (every file).
+    #[default]
+    Project,
+    /// `task_name`: only CodeCarbon task files have it, e.g. one task per model benchmarked
+    /// inside one tracker.
+    Task,
+}
+
 pub struct ImportOptions {
     pub task: String,
     pub dataset: String,
@@ -27,6 +39,7 @@ pub struct ImportOptions {
     pub inferences: Option<u64>,
     /// Parameter counts by model name (from `--parameters FILE`).
     pub parameters: HashMap<String, u64>,
+    pub model_from: ModelFrom,
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -160,6 +173,21 @@ impl ImportOptions {
         }
         Ok(())
     }
+
+    /// Check the files read fit the options (models by task need task files).
+    pub fn check_files(&self, files: &[ImportedFile]) -> Result<()> {
+        if self.model_from == ModelFrom::Task {
+            if let Some(f) = files.iter().find(|f| !matches!(f.format, Format::Tasks(_))) {
+                bail!(
+                    "{}: --model-from task needs a CodeCarbon task file (a task_name column, as \
+                     `tracker.start_task()` writes to emissions_<experiment>_<run_id>.csv); \
+                     this file has none: name its models by project (the default)",
+                    f.path.display()
+                );
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Import `files` into `sink` (the results store).
@@ -169,6 +197,7 @@ pub fn import_codecarbon(
     opts: &ImportOptions,
 ) -> Result<ImportSummary> {
     opts.validate()?;
+    opts.check_files(files)?;
     let mut sum = ImportSummary::default();
     if opts.inferences.is_none() {
         sum.warnings.push(
@@ -258,7 +287,10 @@ pub fn import_codecarbon(
             )?;
             let mut next_index: BTreeMap<&str, u32> = BTreeMap::new();
             for r in rows {
-                let model = r.row.project_name.as_str();
+                let model = match (opts.model_from, &r.task_name) {
+                    (ModelFrom::Task, Some(t)) => t.as_str(),
+                    _ => r.row.project_name.as_str(),
+                };
                 if !next_index.contains_key(model) {
                     sink.record_model(
                         run_id,
@@ -301,7 +333,12 @@ pub fn import_codecarbon(
                         dataset: opts.dataset.clone(),
                         index: *idx,
                         g_co2e: r.row.emissions_kg * 1000.0,
-                        source: format!("CodeCarbon emissions column, {}:{}", name, r.line),
+                        source: match &r.task_name {
+                            Some(t) => {
+                                format!("CodeCarbon emissions column, {name}:{} (task {t})", r.line)
+                            }
+                            None => format!("CodeCarbon emissions column, {name}:{}", r.line),
+                        },
                     },
                 )?;
                 *idx += 1;

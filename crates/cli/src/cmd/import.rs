@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use powerhungry_report::codecarbon::read_file;
-use powerhungry_report::import::{import_codecarbon, read_parameters, ImportOptions};
+use powerhungry_report::import::{import_codecarbon, read_parameters, ImportOptions, ModelFrom};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -14,9 +14,10 @@ pub struct Args {
 
 #[derive(clap::Subcommand)]
 pub enum Source {
-    /// CodeCarbon emissions.csv files (2.x or 3.x headers, matched by column name): one model
-    /// per project_name, one repetition per row; CPU/RAM powers that are CodeCarbon's constant
-    /// guesses are labelled estimated
+    /// CodeCarbon emissions.csv files, or its task files (emissions_<experiment>_<run_id>.csv,
+    /// written for tracker.start_task()/stop_task()), 2.x or 3.x headers matched by column
+    /// name: one model per project_name (or task_name, see --model-from), one repetition per
+    /// row; CPU/RAM powers that are CodeCarbon's constant guesses are labelled estimated
     Codecarbon(CodecarbonArgs),
 }
 
@@ -38,9 +39,21 @@ pub struct CodecarbonArgs {
     /// CSV of parameter counts (columns model or model_name, and parameters or num_parameters)
     #[arg(long, value_name = "FILE")]
     pub parameters: Option<PathBuf>,
+    /// Which column names the models: `project` (project_name, any file) or `task`
+    /// (task_name; every FILE must then be a CodeCarbon task file)
+    #[arg(long, value_enum, default_value_t = ModelColumn::Project, value_name = "COLUMN")]
+    pub model_from: ModelColumn,
     /// Results store to add to (created if missing)
     #[arg(long, default_value = powerhungry_store::DEFAULT_STORE, value_name = "STORE")]
     pub store: PathBuf,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum ModelColumn {
+    /// project_name
+    Project,
+    /// task_name (CodeCarbon task files only)
+    Task,
 }
 
 pub fn run(args: Args) -> Result<u8> {
@@ -50,6 +63,10 @@ pub fn run(args: Args) -> Result<u8> {
         dataset: a.dataset,
         inferences: a.inferences,
         parameters: Default::default(),
+        model_from: match a.model_from {
+            ModelColumn::Project => ModelFrom::Project,
+            ModelColumn::Task => ModelFrom::Task,
+        },
     };
     opts.validate()?;
     if let Some(p) = &a.parameters {
@@ -61,6 +78,7 @@ pub fn run(args: Args) -> Result<u8> {
         .iter()
         .map(|f| read_file(f))
         .collect::<Result<Vec<_>, _>>()?;
+    opts.check_files(&files)?;
     let mut store = powerhungry_store::Store::open(&a.store)?;
     let sum = import_codecarbon(&mut store, &files, &opts)
         .with_context(|| format!("importing into {}", a.store.display()))?;

@@ -1,5 +1,5 @@
 //! CodeCarbon's `emissions.csv`: writing 3.x rows (38 columns) so existing CodeCarbon
-//! dashboards and scripts read powerhungry's runs, and reading 2.x/3.x files for
+//! dashboards and scripts read powerhungry's runs, and reading 2.x/3.x files (and task files) for
 //! `powerhungry import codecarbon`, with CodeCarbon's guessed CPU/RAM power labelled.
 
 mod guess;
@@ -18,16 +18,17 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CodecarbonError {
-    #[error("{}: {source}", path.display())]
+    // `cause`, not `source`: the message already holds it, and a `source` would print twice.
+    #[error("{}: {cause}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("{}:{line}: malformed CSV: {source}", path.display())]
+    #[error("{}:{line}: malformed CSV: {cause}", path.display())]
     Csv {
         path: PathBuf,
         line: u64,
-        source: csv::Error,
+        cause: csv::Error,
     },
     #[error(
         "{}: exists with a header that is not CodeCarbon 3.x's 38 columns ({found_columns} \

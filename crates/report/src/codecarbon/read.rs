@@ -1,6 +1,7 @@
-//! Reading CodeCarbon `emissions.csv` files (2.x: 31 columns, 3.x: 38), columns matched by
-//! name, into typed rows; CPU and RAM power that CodeCarbon guessed rather than measured are
-//! labelled (see [`Provenance`]).
+//! Reading CodeCarbon `emissions.csv` files (2.x: 31 columns, 3.x: 38) and its task files
+//! (`emissions_<experiment>_<run_id>.csv`, one row per `start_task`/`stop_task`, recognised by
+//! their `task_name` column), columns matched by name, into typed rows; CPU and RAM power that
+//! CodeCarbon guessed rather than measured are labelled (see [`Provenance`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -54,6 +55,9 @@ const REQUIRED: [&str; 5] = [
     "energy_consumed",
 ];
 
+/// The column that marks a CodeCarbon task file (CodeCarbon 2.x and 3.x write it first).
+const TASK_COLUMN: &str = "task_name";
+
 /// Which header the file had.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -61,6 +65,9 @@ pub enum Format {
     V2,
     /// Exactly CodeCarbon 3.x's 38 columns.
     V3,
+    /// A CodeCarbon task file (it has a `task_name` column); the number of columns. CodeCarbon
+    /// drops the columns that are empty in every task row, so the count varies.
+    Tasks(usize),
     /// Another set of columns (read by name); the number of columns.
     Other(usize),
 }
@@ -69,6 +76,8 @@ pub enum Format {
 pub struct ImportedRow {
     /// 1-based line of the row in its file.
     pub line: u64,
+    /// The task's name, for rows of a task file ([`Format::Tasks`]); `None` otherwise.
+    pub task_name: Option<String>,
     pub row: EmissionsRow,
     pub cpu: Provenance,
     pub ram: Provenance,
@@ -194,9 +203,9 @@ impl Cells<'_> {
 
 /// Read one CodeCarbon `emissions.csv`. Errors name the file and line.
 pub fn read_file(path: &Path) -> Result<ImportedFile, CodecarbonError> {
-    let bytes = std::fs::read(path).map_err(|source| CodecarbonError::Io {
+    let bytes = std::fs::read(path).map_err(|cause| CodecarbonError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     })?;
     read_bytes(path, &bytes)
 }
@@ -205,10 +214,10 @@ pub fn read_file(path: &Path) -> Result<ImportedFile, CodecarbonError> {
 pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<ImportedFile, CodecarbonError> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let mut rdr = csv::ReaderBuilder::new().from_reader(bytes);
-    let csv_err = |line: u64, source| CodecarbonError::Csv {
+    let csv_err = |line: u64, cause| CodecarbonError::Csv {
         path: path.to_path_buf(),
         line,
-        source,
+        cause,
     };
     let header: Vec<String> = rdr
         .headers()
@@ -229,7 +238,10 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<ImportedFile, CodecarbonE
             });
         }
     }
-    let format = if header.iter().map(String::as_str).eq(V3_COLUMNS) {
+    let tasks = idx.contains_key(TASK_COLUMN);
+    let format = if tasks {
+        Format::Tasks(header.len())
+    } else if header.iter().map(String::as_str).eq(V3_COLUMNS) {
         Format::V3
     } else if header.iter().map(String::as_str).eq(V2_COLUMNS) {
         Format::V2
@@ -249,15 +261,22 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<ImportedFile, CodecarbonE
             rec: &rec,
             idx: &idx,
         };
-        rows.push((line, cells.row()?));
+        let task_name = if tasks {
+            let name = cells.text(TASK_COLUMN);
+            Some(name.ok_or_else(|| cells.err(TASK_COLUMN, "", "is empty but required"))?)
+        } else {
+            None
+        };
+        rows.push((line, task_name, cells.row()?));
     }
-    let cpu = label_cpu(&rows.iter().map(|(_, r)| r).collect::<Vec<_>>());
-    let ram = label_ram(&rows.iter().map(|(_, r)| r).collect::<Vec<_>>());
+    let cpu = label_cpu(&rows.iter().map(|(_, _, r)| r).collect::<Vec<_>>());
+    let ram = label_ram(&rows.iter().map(|(_, _, r)| r).collect::<Vec<_>>());
     let rows = rows
         .into_iter()
         .zip(cpu.into_iter().zip(ram))
-        .map(|((line, row), (cpu, ram))| ImportedRow {
+        .map(|((line, task_name, row), (cpu, ram))| ImportedRow {
             line,
+            task_name,
             row,
             cpu,
             ram,

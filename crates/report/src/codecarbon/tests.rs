@@ -247,3 +247,87 @@ fn power_hungry_processing_logs_import_with_guesses_labelled() {
     assert_eq!(r.latitude, Some(45.8234));
     assert_eq!(r.experiment_id, None);
 }
+
+fn task_fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/codecarbon/emissions_tasks.csv")
+}
+
+#[test]
+fn codecarbon_task_file_reads_exactly() {
+    let f = read_file(&task_fixture()).unwrap();
+    // CodeCarbon 3.3.2 drops columns empty in every task row (region, longitude, latitude).
+    assert_eq!(f.format, Format::Tasks(33));
+    assert_eq!(f.rows.len(), 2);
+    let (a, b) = (&f.rows[0], &f.rows[1]);
+    assert_eq!((a.line, a.task_name.as_deref()), (2, Some("tokenize")));
+    assert_eq!((b.line, b.task_name.as_deref()), (3, Some("forward")));
+    assert_eq!(a.row.project_name, "fixture-tasks");
+    assert_eq!(a.row.timestamp.to_string(), "2026-11-22T02:04:32");
+    assert_eq!(a.row.duration_s, 2.000788375999946);
+    assert_eq!(a.row.emissions_kg, 8.71895429253039e-07);
+    assert_eq!(a.row.cpu_energy_kwh, Some(4.446005651110075e-06));
+    assert_eq!(a.row.ram_energy_kwh, Some(1.1112720044441934e-05));
+    assert_eq!(a.row.energy_consumed_kwh, 1.5558725695552007e-05);
+    assert_eq!(b.row.emissions_kg, 8.702272509521163e-07);
+    assert_eq!(b.row.energy_consumed_kwh, 1.552895752872314e-05);
+    assert_eq!((a.row.region.as_deref(), a.row.pue), (None, None));
+    assert_eq!(a.row.country_iso_code.as_deref(), Some("FRA"));
+    // The plain emissions.csv has no task names.
+    assert!(read_file(&fixture()).unwrap().rows[0].task_name.is_none());
+}
+
+#[test]
+fn task_file_with_2x_columns_reads_by_name() {
+    // A CodeCarbon 2.x task file: task_name then 2.x's columns (no water, no utilisation).
+    let mut text = format!("task_name,{}\n", V2_COLUMNS.join(","));
+    let cells: Vec<&str> = V2_COLUMNS
+        .iter()
+        .map(|c| match *c {
+            "timestamp" => "2024-03-01T10:00:00",
+            "project_name" => "bert",
+            "duration" => "10.0",
+            "emissions" => "0.00025",
+            "energy_consumed" => "0.0009",
+            "cpu_energy" => "0.0006",
+            "ram_energy" => "0.0003",
+            _ => "",
+        })
+        .collect();
+    text += &format!("preprocess,{}\n", cells.join(","));
+    let f = read_bytes(Path::new("t.csv"), text.as_bytes()).unwrap();
+    assert_eq!(f.format, Format::Tasks(32));
+    let r = &f.rows[0];
+    assert_eq!(r.task_name.as_deref(), Some("preprocess"));
+    assert_eq!(
+        (r.row.emissions_kg, r.row.energy_consumed_kwh),
+        (0.00025, 0.0009)
+    );
+}
+
+#[test]
+fn malformed_task_file_names_file_and_line() {
+    let text = std::fs::read_to_string(task_fixture()).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    // Line 3 loses its task name.
+    lines[2] = lines[2].replacen("forward", "", 1);
+    let e = read_bytes(Path::new("tasks.csv"), lines.join("\n").as_bytes()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "tasks.csv:3: column `task_name`: \"\" is empty but required"
+    );
+    // Line 2's energy_consumed is not a number.
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines[1] = lines[1].replacen("1.5558725695552007e-05", "lots", 1);
+    let e = read_bytes(Path::new("tasks.csv"), lines.join("\n").as_bytes()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "tasks.csv:2: column `energy_consumed`: \"lots\" is not a finite number"
+    );
+    // A task file missing a required column.
+    let cut = text.replacen(",energy_consumed,", ",energy,", 1);
+    let e = read_bytes(Path::new("tasks.csv"), cut.as_bytes()).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "tasks.csv: no `energy_consumed` column in the header"
+    );
+}

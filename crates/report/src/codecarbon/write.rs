@@ -141,9 +141,9 @@ pub fn record(r: &EmissionsRow) -> Vec<String> {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> CodecarbonError + '_ {
-    move |source| CodecarbonError::Io {
+    move |cause| CodecarbonError::Io {
         path: path.to_path_buf(),
-        source,
+        cause,
     }
 }
 
@@ -172,7 +172,7 @@ fn existing_header(path: &Path) -> Result<Option<Vec<String>>, CodecarbonError> 
         Err(e) => Err(CodecarbonError::Csv {
             path: path.to_path_buf(),
             line: 1,
-            source: e,
+            cause: e,
         }),
     }
 }
@@ -258,7 +258,7 @@ pub fn append(
             .from_writer(&mut buf);
         let csv_err = |e: csv::Error| CodecarbonError::Io {
             path: target.clone(),
-            source: std::io::Error::other(e),
+            cause: std::io::Error::other(e),
         };
         if needs_header {
             w.write_record(V3_COLUMNS).map_err(csv_err)?;

@@ -28,6 +28,7 @@ fn power_hungry_processing_logs_import_exactly() {
             dataset: stem.clone(),
             inferences: Some(1000),
             parameters: HashMap::new(),
+            model_from: ModelFrom::Project,
         };
         let sum = import_codecarbon(&mut store, &[file], &opts).unwrap();
         rows += sum.repetitions;
@@ -143,12 +144,90 @@ fn bad_options_are_refused() {
         dataset: "d".into(),
         inferences: n,
         parameters: HashMap::new(),
+        model_from: ModelFrom::Project,
     };
     assert!(import_codecarbon(&mut store, &[], &opts("", None)).is_err());
     let e = import_codecarbon(&mut store, &[], &opts("t", Some(0))).unwrap_err();
     assert!(e.to_string().contains("--inferences 0"));
     let ok = import_codecarbon(&mut store, &[], &opts("t", None)).unwrap();
     assert!(ok.warnings[0].contains("--inferences"));
+}
+
+/// The real CodeCarbon 3.3.2 task file: one repetition per task row, energy and emissions as
+/// CodeCarbon wrote them; models named by project (default) or by task.
+#[test]
+fn codecarbon_task_file_imports_exactly() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/codecarbon/emissions_tasks.csv");
+    // (task, kWh, kg) as in the file's energy_consumed and emissions columns.
+    let want = [
+        ("tokenize", 1.5558725695552007e-05, 8.71895429253039e-07),
+        ("forward", 1.552895752872314e-05, 8.702272509521163e-07),
+    ];
+    for (model_from, names) in [
+        (ModelFrom::Project, ["fixture-tasks", "fixture-tasks"]),
+        (ModelFrom::Task, ["tokenize", "forward"]),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let store_path = tmp.path().join("t.sqlite");
+        let mut store = Store::open(&store_path).unwrap();
+        let opts = ImportOptions {
+            task: "text-classification".into(),
+            dataset: "d".into(),
+            inferences: Some(50),
+            parameters: HashMap::new(),
+            model_from,
+        };
+        let sum = import_codecarbon(&mut store, &[read_file(&path).unwrap()], &opts).unwrap();
+        assert_eq!((sum.runs, sum.repetitions), (1, 2));
+        assert_eq!(
+            sum.models,
+            if model_from == ModelFrom::Task { 2 } else { 1 }
+        );
+        drop(store);
+        let input = read_store(&store_path).unwrap();
+        let mut got = Vec::new();
+        for s in &input.series {
+            for r in &s.repetitions {
+                got.push((s.model.clone(), r.index, r.total_joules(), r.emissions_g));
+            }
+        }
+        got.sort_by(|a, b| a.2.total_cmp(&b.2).reverse());
+        assert_eq!(got.len(), 2);
+        for (i, ((model, _, j, g), (_task, kwh, kg))) in got.iter().zip(want).enumerate() {
+            assert_eq!(model, names[i]);
+            assert!(
+                (j / J_PER_KWH - kwh).abs() <= 1e-15 * kwh,
+                "{j} J vs {kwh} kWh"
+            );
+            assert_eq!(*g, Some(kg * 1000.0));
+        }
+        if model_from == ModelFrom::Project {
+            // Two repetitions of the one model, in file order.
+            assert_eq!((got[0].1, got[1].1), (0, 1));
+        }
+    }
+}
+
+#[test]
+fn model_from_task_needs_a_task_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = Store::open(tmp.path().join("s.sqlite")).unwrap();
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/codecarbon/emissions.csv");
+    let opts = ImportOptions {
+        task: "t".into(),
+        dataset: "d".into(),
+        inferences: Some(1),
+        parameters: HashMap::new(),
+        model_from: ModelFrom::Task,
+    };
+    let e = import_codecarbon(&mut store, &[read_file(&path).unwrap()], &opts).unwrap_err();
+    let e = e.to_string();
+    assert!(
+        e.contains("emissions.csv: --model-from task needs a CodeCarbon task file"),
+        "{e}"
+    );
 }
 
 #[test]
