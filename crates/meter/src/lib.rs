@@ -31,7 +31,7 @@ pub use component::{Component, ComponentClass, Method};
 pub use config::{GpuSelection, MeterConfig, Scope};
 pub use meter::{Meter, MeterError, WindowId};
 pub use report::{
-    Baseline, ComponentEnergy, ComponentPower, MeterReport, ProcessShare, Sample, SensorInfo,
-    WindowReport,
+    Baseline, ComponentEnergy, ComponentPower, MeterReport, ProcessShare, RamUse, Sample,
+    SensorInfo, WindowReport,
 };
 pub use sensor::{FileSource, Poll, Reading, RealFiles, Sensor};

@@ -6,8 +6,8 @@ use crate::component::ComponentClass;
 use crate::config::{MeterConfig, Scope};
 use crate::procfs;
 use crate::report::{
-    Baseline, ComponentEnergy, ComponentPower, MeterReport, ProcessShare, Sample, SensorInfo,
-    WindowReport,
+    Baseline, ComponentEnergy, ComponentPower, MeterReport, ProcessShare, RamUse, Sample,
+    SensorInfo, WindowReport,
 };
 use crate::sensor::{Reading, Sensor};
 use crate::setup;
@@ -39,6 +39,8 @@ struct Snapshot {
     /// Indexed like `State::sensors`.
     readings: Vec<Vec<Reading>>,
     proc: Option<ProcPoint>,
+    /// Machine CPU times, read at window edges only (for the window's utilisation).
+    cpu: Option<procfs::CpuTimes>,
 }
 
 impl Snapshot {
@@ -163,6 +165,7 @@ impl State {
             t_s,
             readings,
             proc,
+            cpu: None,
         };
         let dt = snap.t_s - self.last.t_s;
         if dt > 0.0 {
@@ -190,6 +193,13 @@ impl State {
             });
         }
         self.last = snap.clone();
+        snap
+    }
+
+    /// A poll at a window edge: also the machine's CPU times, for the window's utilisation.
+    fn edge_poll(&mut self) -> Snapshot {
+        let mut snap = self.poll();
+        snap.cpu = procfs::read_cpu_times(&self.config.procfs_root).ok();
         snap
     }
 
@@ -285,6 +295,17 @@ impl State {
             process,
             samples,
             warnings,
+            cpu_utilization_percent: open
+                .cpu
+                .zip(close.cpu)
+                .and_then(|(a, b)| a.load_until(&b))
+                .map(|load| 100.0 * load),
+            ram: procfs::mem_used_bytes(&self.config.procfs_root).ok().map(
+                |(used_bytes, total_bytes)| RamUse {
+                    used_bytes,
+                    total_bytes,
+                },
+            ),
         }
     }
 
@@ -431,6 +452,7 @@ impl Meter {
                 t_s: 0.0,
                 readings: vec![Vec::new(); n],
                 proc: None,
+                cpu: None,
             },
             samples: Vec::new(),
             events: Vec::new(),
@@ -506,7 +528,7 @@ impl Meter {
     /// Open a named window now (counters are read at this instant). Windows may nest/overlap.
     pub fn open_window(&self, name: &str) -> WindowId {
         let mut st = self.shared.lock();
-        let at = st.poll();
+        let at = st.edge_poll();
         let id = WindowId(st.next_id);
         st.next_id += 1;
         st.open.insert(
@@ -523,7 +545,7 @@ impl Meter {
     pub fn close_window(&self, id: WindowId) -> Result<WindowReport, MeterError> {
         let mut st = self.shared.lock();
         let open = st.open.remove(&id).ok_or(MeterError::UnknownWindow(id))?;
-        let close = st.poll();
+        let close = st.edge_poll();
         let report = st.report(open.name, &open.at, &close);
         if id != self.total {
             st.closed.push(report.clone());

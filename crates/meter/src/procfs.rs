@@ -85,9 +85,27 @@ pub fn read_cpu_times(procfs: &Path) -> Result<CpuTimes, ProcError> {
 /// `MemTotal` from `meminfo`, in bytes.
 pub fn mem_total_bytes(procfs: &Path) -> Result<u64, ProcError> {
     let path = procfs.join("meminfo");
+    meminfo_field(&read(&path)?, "MemTotal", &path)
+}
+
+/// RAM in use and installed, in bytes: `MemTotal - MemAvailable` (what psutil calls
+/// `total - available`, the basis of its `percent`), and `MemTotal`.
+pub fn mem_used_bytes(procfs: &Path) -> Result<(u64, u64), ProcError> {
+    let path = procfs.join("meminfo");
     let text = read(&path)?;
+    let total = meminfo_field(&text, "MemTotal", &path)?;
+    let available = meminfo_field(&text, "MemAvailable", &path)?;
+    Ok((total.saturating_sub(available), total))
+}
+
+/// One `Key:   N kB` line of `meminfo`, in bytes.
+fn meminfo_field(text: &str, key: &str, path: &Path) -> Result<u64, ProcError> {
+    let path = path.to_path_buf();
     for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("MemTotal:") {
+        let Some((k, rest)) = line.split_once(':') else {
+            continue;
+        };
+        if k == key {
             let mut it = rest.split_whitespace();
             let n = it.next().and_then(|s| s.parse::<u64>().ok());
             let unit = it.next().unwrap_or("");
@@ -95,14 +113,14 @@ pub fn mem_total_bytes(procfs: &Path) -> Result<u64, ProcError> {
                 (Some(n), "kB") => Ok(n * 1024),
                 _ => Err(ProcError::Parse {
                     path,
-                    what: format!("unexpected MemTotal line {line:?}"),
+                    what: format!("unexpected {key} line {line:?}"),
                 }),
             };
         }
     }
     Err(ProcError::Parse {
         path,
-        what: "no MemTotal line".into(),
+        what: format!("no {key} line"),
     })
 }
 
@@ -273,5 +291,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(mem_total_bytes(dir.path()).unwrap(), 16384 * 1024);
+        // No MemAvailable (kernels before 3.14): an error naming the key and the file.
+        let e = mem_used_bytes(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("MemAvailable") && e.contains("meminfo"), "{e}");
+        fs::write(
+            dir.path().join("meminfo"),
+            "MemTotal: 16384 kB\nMemFree: 1 kB\nMemAvailable:  4096 kB\n",
+        )
+        .unwrap();
+        assert_eq!(
+            mem_used_bytes(dir.path()).unwrap(),
+            (12288 * 1024, 16384 * 1024)
+        );
     }
 }

@@ -85,6 +85,26 @@ pub struct WindowReport {
     pub process: Option<ProcessShare>,
     pub samples: Vec<Sample>,
     pub warnings: Vec<String>,
+    /// Machine CPU utilisation over the window in percent: Δbusy / Δtotal of `/proc/stat`
+    /// between the window's edges (`None`: unreadable, or no clock tick elapsed).
+    #[serde(default)]
+    pub cpu_utilization_percent: Option<f64>,
+    /// RAM in use when the window closed (`None`: meminfo unreadable).
+    #[serde(default)]
+    pub ram: Option<RamUse>,
+}
+
+/// RAM in use (`MemTotal - MemAvailable` of `/proc/meminfo`) and installed, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RamUse {
+    pub used_bytes: u64,
+    pub total_bytes: u64,
+}
+
+impl RamUse {
+    pub fn percent(&self) -> f64 {
+        100.0 * self.used_bytes as f64 / self.total_bytes.max(1) as f64
+    }
 }
 
 impl WindowReport {

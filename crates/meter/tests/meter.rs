@@ -322,3 +322,29 @@ fn rapl_permission_denied_falls_back_to_estimates_with_the_fix() {
     assert!(warning.contains("sudo chmod a+r"), "{warning}");
     assert!(warning.contains("estimated"), "{warning}");
 }
+
+#[test]
+fn windows_carry_machine_cpu_and_ram_utilisation() {
+    let (_g, sys) = temp_tree("powercap/desktop");
+    let (_p, proc_root) = temp_tree("procfs/basic");
+    let meter = Meter::start(config(&sys, &proc_root)).unwrap();
+    // stat starts at busy 100 + 100 = 200 of 1000 ticks.
+    let w = meter.open_window("w");
+    // +150 user +50 system = +200 busy, +200 idle: 200 / 400 = 50 %.
+    fs::write(proc_root.join("stat"), "cpu  250 0 150 1000 0 0 0 0 0 0\n").unwrap();
+    let r = meter.close_window(w).unwrap();
+    assert_close(r.cpu_utilization_percent.unwrap(), 50.0, "cpu utilisation");
+    // meminfo: 16 777 216 kB total, 12 000 000 kB available.
+    let ram = r.ram.unwrap();
+    assert_eq!(ram.used_bytes, (16_777_216 - 12_000_000) * 1024);
+    assert_eq!(ram.total_bytes, 16_777_216 * 1024);
+    assert_close(ram.percent(), 100.0 * 4_777_216.0 / 16_777_216.0, "ram %");
+    // No tick elapsed in the next window: unknown, not 0 %.
+    let w = meter.open_window("still");
+    let r = meter.close_window(w).unwrap();
+    assert!(r.cpu_utilization_percent.is_none());
+    // meminfo gone: no RAM figure, no panic.
+    fs::remove_file(proc_root.join("meminfo")).unwrap();
+    let w = meter.open_window("no-meminfo");
+    assert!(meter.close_window(w).unwrap().ram.is_none());
+}
