@@ -478,3 +478,32 @@ fn two_measures_at_once_count_each_device_once() {
     assert_eq!(ram("unclaimed.json")["counted"], true);
     drop(held);
 }
+
+#[test]
+fn csv_utilisation_columns_from_a_fake_procfs() {
+    let dir = tempfile::tempdir().unwrap();
+    let procfs = dir.path().join("proc");
+    copy_tree(&testdata("procfs/basic"), &procfs);
+    // stat goes from busy 200 / total 1000 ticks to busy 400 / total 1400 while the command
+    // runs: 200 / 400 = 50 %. meminfo: 16 777 216 kB total, 12 000 000 kB available.
+    let script = format!(
+        "echo 'cpu  250 0 150 1000 0 0 0 0 0 0' > {}",
+        procfs.join("stat").display()
+    );
+    measure(dir.path())
+        .args(["--country", "FRA", "--procfs-root"])
+        .arg(&procfs)
+        .args(["--", "sh", "-c", &script])
+        .assert()
+        .success();
+    let mut rdr = csv::Reader::from_path(dir.path().join("emissions.csv")).unwrap();
+    let row = rdr.records().next().unwrap().unwrap();
+    let col = |name: &str| row[V3.iter().position(|c| *c == name).unwrap()].to_string();
+    let num = |name: &str| col(name).parse::<f64>().unwrap();
+    assert!((num("cpu_utilization_percent") - 50.0).abs() < 1e-9);
+    let used_kib = 16_777_216.0 - 12_000_000.0;
+    assert!((num("ram_used_gb") - used_kib / 1_048_576.0).abs() < 1e-9);
+    assert!((num("ram_utilization_percent") - 100.0 * used_kib / 16_777_216.0).abs() < 1e-9);
+    // No GPU: no GPU utilisation, empty rather than 0.
+    assert_eq!(col("gpu_utilization_percent"), "");
+}

@@ -535,6 +535,13 @@ mod csv {
         if let Ok(bytes) = procfs::mem_total_bytes(&args.procfs_root) {
             row.ram_total_size_gb = Some(bytes as f64 / (1u64 << 30) as f64);
         }
+        // Machine-wide, as in CodeCarbon: mean CPU utilisation over the window, RAM in use
+        // when it closed. GPU utilisation is not sampled yet: left empty.
+        row.cpu_utilization_percent = w.cpu_utilization_percent;
+        if let Some(ram) = w.ram {
+            row.ram_used_gb = Some(ram.used_bytes as f64 / (1u64 << 30) as f64);
+            row.ram_utilization_percent = Some(ram.percent());
+        }
         row.tracking_mode = Some(match args.scope {
             ScopeArg::Machine => "machine".into(),
             ScopeArg::Process => "process".into(),
