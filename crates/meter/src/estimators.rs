@@ -87,6 +87,7 @@ impl Sensor for CpuLoadSensor {
             primary: true,
             counted: true,
             model_idle_w: Some(self.model.idle_watts()),
+            busy_s: None,
             note: (self.sockets > 1).then(|| format!("all {} sockets", self.sockets)),
         });
         Ok(poll)
@@ -134,6 +135,7 @@ impl Sensor for TdpSensor {
                 primary: true,
                 counted: true,
                 model_idle_w: None,
+                busy_s: None,
                 note: Some(format!("all {} socket(s) at TDP", self.sockets)),
             }],
             warnings: vec![],
@@ -181,6 +183,7 @@ impl Sensor for RamSensor {
                 primary: true,
                 counted: true,
                 model_idle_w: Some(self.model.watts()),
+                busy_s: None,
                 note: None,
             }],
             warnings: vec![],

@@ -51,6 +51,13 @@ impl Snapshot {
             .find(|o| o.component == r.component && o.method == r.method)
             .map(|o| o.energy_j)
     }
+    fn busy_s(&self, r: &Reading) -> Option<f64> {
+        self.readings
+            .iter()
+            .flatten()
+            .find(|o| o.component == r.component && o.method == r.method)
+            .and_then(|o| o.busy_s)
+    }
     fn primaries(&self) -> impl Iterator<Item = &Reading> {
         self.readings.iter().flatten().filter(|r| r.primary)
     }
@@ -274,6 +281,13 @@ impl State {
             }
             _ => None,
         };
+        let gpu_utils: Vec<f64> = close
+            .primaries()
+            .filter(|r| r.counted && r.component.class() == ComponentClass::Gpu)
+            .filter_map(|r| Some(r.busy_s? - open.busy_s(r)?))
+            .filter(|_| duration > 0.0)
+            .map(|busy| 100.0 * busy / duration)
+            .collect();
         let samples = self
             .samples
             .iter()
@@ -300,6 +314,8 @@ impl State {
                 .zip(close.cpu)
                 .and_then(|(a, b)| a.load_until(&b))
                 .map(|load| 100.0 * load),
+            gpu_utilization_percent: (!gpu_utils.is_empty())
+                .then(|| gpu_utils.iter().sum::<f64>() / gpu_utils.len() as f64),
             ram: procfs::mem_used_bytes(&self.config.procfs_root).ok().map(
                 |(used_bytes, total_bytes)| RamUse {
                     used_bytes,

@@ -320,6 +320,7 @@ impl Sensor for RaplSensor {
                 primary: true,
                 counted: z.info.counted,
                 model_idle_w: None,
+                busy_s: None,
                 note: z.info.note.clone(),
             });
         }

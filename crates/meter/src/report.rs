@@ -92,6 +92,10 @@ pub struct WindowReport {
     /// RAM in use when the window closed (`None`: meminfo unreadable).
     #[serde(default)]
     pub ram: Option<RamUse>,
+    /// Mean utilisation of the counted GPUs over the window in percent (NVML), averaged over
+    /// the GPUs that report one; `None` when none does.
+    #[serde(default)]
+    pub gpu_utilization_percent: Option<f64>,
 }
 
 /// RAM in use (`MemTotal - MemAvailable` of `/proc/meminfo`) and installed, in bytes.

@@ -20,6 +20,9 @@ pub struct Reading {
     pub counted: bool,
     /// Idle power known from a model (the CPU-load estimate at 0 % load), for process scope.
     pub model_idle_w: Option<f64>,
+    /// Cumulative seconds the device was busy (utilisation x time), where the source says;
+    /// a window's mean utilisation is its increase over the window's duration.
+    pub busy_s: Option<f64>,
     pub note: Option<String>,
 }
 

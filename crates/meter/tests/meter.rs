@@ -348,3 +348,35 @@ fn windows_carry_machine_cpu_and_ram_utilisation() {
     let w = meter.open_window("no-meminfo");
     assert!(meter.close_window(w).unwrap().ram.is_none());
 }
+
+#[test]
+fn gpu_utilisation_is_the_mean_over_counted_gpus_and_the_window() {
+    let (_g, sys) = temp_tree("powercap/desktop");
+    let (_p, proc_root) = temp_tree("procfs/basic");
+    let mut cfg = config(&sys, &proc_root);
+    cfg.gpus = GpuSelection::All;
+    cfg.cuda_visible_devices = Some("0,1".into());
+    let fake = FakeBackend::new(vec![fake_gpu(0), fake_gpu(1), fake_gpu(2)]);
+    let backend: Box<dyn GpuBackend> = Box::new(fake.clone());
+    let found = build_sensors_with(&cfg, Some(Ok(backend)));
+    let meter = Meter::start_with_sensors(cfg, found.sensors, found.warnings).unwrap();
+    // No utilisation from the driver: no figure (an empty CSV field), not 0 %.
+    let w = meter.open_window("none");
+    assert!(meter
+        .close_window(w)
+        .unwrap()
+        .gpu_utilization_percent
+        .is_none());
+    // Constant 40 % and 80 % on the counted GPUs; gpu2 (not visible) at 100 % is left out.
+    fake.set_utilization(0, 40);
+    fake.set_utilization(1, 80);
+    fake.set_utilization(2, 100);
+    let w = meter.open_window("busy");
+    std::thread::sleep(Duration::from_millis(30));
+    let r = meter.close_window(w).unwrap();
+    assert_close(
+        r.gpu_utilization_percent.unwrap(),
+        60.0,
+        "mean of 40 and 80",
+    );
+}

@@ -536,8 +536,9 @@ mod csv {
             row.ram_total_size_gb = Some(bytes as f64 / (1u64 << 30) as f64);
         }
         // Machine-wide, as in CodeCarbon: mean CPU utilisation over the window, RAM in use
-        // when it closed. GPU utilisation is not sampled yet: left empty.
+        // when it closed; GPU: mean over the counted GPUs, empty when NVML gives none.
         row.cpu_utilization_percent = w.cpu_utilization_percent;
+        row.gpu_utilization_percent = w.gpu_utilization_percent;
         if let Some(ram) = w.ram {
             row.ram_used_gb = Some(ram.used_bytes as f64 / (1u64 << 30) as f64);
             row.ram_utilization_percent = Some(ram.percent());

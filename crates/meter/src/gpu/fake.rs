@@ -1,6 +1,7 @@
 //! A scripted GPU for tests: energy counter and power are set by the test between polls.
 
 use super::{GpuBackend, GpuInfo};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 #[derive(Debug, Clone)]
@@ -15,13 +16,22 @@ pub struct FakeGpu {
 #[derive(Clone, Default)]
 pub struct FakeBackend {
     pub gpus: Arc<Mutex<Vec<FakeGpu>>>,
+    /// Utilisation percent per GPU index; absent = the driver does not say.
+    pub utilization: Arc<Mutex<HashMap<u32, u32>>>,
 }
 
 impl FakeBackend {
     pub fn new(gpus: Vec<FakeGpu>) -> Self {
         Self {
             gpus: Arc::new(Mutex::new(gpus)),
+            utilization: Arc::default(),
         }
+    }
+
+    /// Set one GPU's utilisation percent (from then on it reports one).
+    pub fn set_utilization(&self, index: u32, percent: u32) {
+        let mut u = self.utilization.lock().unwrap_or_else(|p| p.into_inner());
+        u.insert(index, percent);
     }
 
     /// Change one GPU's state.
@@ -51,5 +61,10 @@ impl GpuBackend for FakeBackend {
     }
     fn power_mw(&self, index: u32) -> Result<u32, String> {
         self.with(index, |g| g.power_mw)
+    }
+    fn utilization_percent(&self, index: u32) -> Result<Option<u32>, String> {
+        self.with(index, |_| ())?;
+        let u = self.utilization.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(u.get(&index).copied())
     }
 }

@@ -30,4 +30,9 @@ pub trait GpuBackend: Send {
     fn total_energy_mj(&self, index: u32) -> Result<Option<u64>, String>;
     /// Current power draw in milliwatts.
     fn power_mw(&self, index: u32) -> Result<u32, String>;
+    /// Percent of the last sample period during which a kernel ran (NVML's "GPU
+    /// utilization"); `Ok(None)` when the driver does not say.
+    fn utilization_percent(&self, _index: u32) -> Result<Option<u32>, String> {
+        Ok(None)
+    }
 }

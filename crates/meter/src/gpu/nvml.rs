@@ -50,4 +50,13 @@ impl GpuBackend for NvmlBackend {
         let d = self.nvml.device_by_index(index).map_err(err)?;
         d.power_usage().map_err(err)
     }
+
+    fn utilization_percent(&self, index: u32) -> Result<Option<u32>, String> {
+        let d = self.nvml.device_by_index(index).map_err(err)?;
+        match d.utilization_rates() {
+            Ok(u) => Ok(Some(u.gpu)),
+            Err(NvmlError::NotSupported) => Ok(None),
+            Err(e) => Err(err(e)),
+        }
+    }
 }

@@ -26,6 +26,9 @@ struct GpuState {
     power_j: f64,
     flat_s: f64,
     stuck: bool,
+    /// Utilisation integrated over time (seconds busy), once the driver has given one.
+    busy_s: Option<f64>,
+    last_util: f64,
 }
 
 pub struct GpuSensor {
@@ -68,6 +71,8 @@ impl GpuSensor {
                 power_j: 0.0,
                 flat_s: 0.0,
                 stuck: false,
+                busy_s: None,
+                last_util: 0.0,
             });
         }
         Ok(Self {
@@ -129,6 +134,16 @@ impl Sensor for GpuSensor {
                 }
             };
             g.power_j += interval_power_j;
+            // NVML's utilisation describes the recent past: it stands for this interval. A
+            // failed read holds the last value, as for power.
+            match self.backend.utilization_percent(idx) {
+                Ok(Some(p)) => {
+                    g.busy_s = Some(g.busy_s.map_or(0.0, |b| b + f64::from(p) / 100.0 * dt));
+                    g.last_util = f64::from(p) / 100.0;
+                }
+                Ok(None) => {}
+                Err(_) => g.busy_s = g.busy_s.map(|b| b + g.last_util * dt),
+            }
             if let Some(last) = g.last_mj {
                 match self.backend.total_energy_mj(idx) {
                     Ok(Some(cur)) if cur >= last => {
@@ -175,6 +190,7 @@ impl Sensor for GpuSensor {
                     primary: use_counter,
                     counted: g.counted,
                     model_idle_w: None,
+                    busy_s: g.busy_s,
                     note: g.note.clone(),
                 });
             }
@@ -193,6 +209,7 @@ impl Sensor for GpuSensor {
                 primary: !use_counter,
                 counted: g.counted,
                 model_idle_w: None,
+                busy_s: g.busy_s,
                 note,
             });
         }
