@@ -430,6 +430,10 @@ fn two_measures_at_once_count_each_device_once() {
     let note = format!("counted by another meter (pid {first_pid})");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("NOT COUNTED") && err.contains(&note), "{err}");
+    assert!(
+        err.contains("total 0.000 J") && err.contains("(nothing counted here)"),
+        "{err}"
+    );
     let second = json(&dir.path().join("second.json"));
     let first = json(&dir.path().join("first.json"));
     for kind in ["cpu_package", "ram"] {

@@ -191,7 +191,7 @@ impl State {
                 .iter()
                 .filter(|c| c.counted)
                 .map(|c| c.watts)
-                .sum();
+                .fold(0.0, |a, b| a + b);
             self.samples.push(Sample {
                 t_s,
                 dt_s: dt,

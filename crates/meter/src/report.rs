@@ -118,7 +118,8 @@ impl WindowReport {
             .iter()
             .filter(|c| c.counted)
             .map(|c| c.billed_j())
-            .sum()
+            // Not `sum()`: Rust's f64 sum of nothing is -0.0 ("-0.000 J" when all is claimed).
+            .fold(0.0, |a, b| a + b)
     }
 
     /// Counted energy of one class (CPU, GPU, RAM).
@@ -127,7 +128,7 @@ impl WindowReport {
             .iter()
             .filter(|c| c.counted && c.component.class() == class)
             .map(|c| c.billed_j())
-            .sum()
+            .fold(0.0, |a, b| a + b)
     }
 
     /// Total above idle, when every counted component has a baseline.
@@ -136,7 +137,7 @@ impl WindowReport {
             .iter()
             .filter(|c| c.counted)
             .map(|c| c.above_idle_j)
-            .sum()
+            .try_fold(0.0, |a, b| b.map(|b| a + b))
     }
 
     /// The distinct methods behind the counted figures, e.g. "measured:rapl+estimated:ram".

@@ -90,6 +90,13 @@ fn two_ranks_share_the_node_each_device_counted_once() {
     // Summed over the ranks: every joule once (2 + 0.5 + 100 + 40).
     assert_close(r0.total_j() + r1.total_j(), 142.5, "job total");
 
+    // A third meter now finds every device taken: it counts nothing, a clean +0 J.
+    let third = start(&sys, &proc_root, claims.path(), "0,1", &fake);
+    let r3 = third.finish().unwrap().total;
+    assert!(r3.components.iter().all(|c| !c.counted), "{r3:?}");
+    assert!(r3.total_j() == 0.0 && r3.total_j().is_sign_positive());
+    assert_eq!(r3.methods_label(), "");
+
     // Once rank 0 is gone, a new meter gets the package (and rank 1 keeps GPU 1).
     rank0.finish().unwrap();
     let next = start(&sys, &proc_root, claims.path(), "0,1", &fake);

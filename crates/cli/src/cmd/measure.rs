@@ -376,11 +376,14 @@ mod summary {
             .above_idle_j()
             .map(|a| format!("; above idle {a:.3} J"))
             .unwrap_or_default();
+        let methods = match w.methods_label() {
+            m if m.is_empty() => "nothing counted here".to_string(),
+            m => m,
+        };
         eprintln!(
-            "  total {:.3} J = {:.6} Wh ({}){above}",
+            "  total {:.3} J = {:.6} Wh ({methods}){above}",
             total,
             total / 3600.0,
-            w.methods_label()
         );
         eprintln!(
             "  CO2e {:.4} g at {} ({:.1} gCO2e/kWh, PUE {:.2}, {})",
