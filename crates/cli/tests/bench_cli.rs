@@ -16,6 +16,8 @@ fn bench(cwd: &Path) -> Command {
         .env_remove("POWERHUNGRY_MINILM_DIR")
         .env("HF_HUB_CACHE", cwd.join("empty-hf-cache"))
         .env_remove("POWERHUNGRY_CONFIG")
+        // Tests run in parallel: each gets its own device claims.
+        .env("POWERHUNGRY_CLAIM_DIR", cwd.join("claims"))
         .arg("bench");
     cmd
 }
@@ -379,4 +381,55 @@ fn a_candle_sequence_classifier_runs_and_is_scored_on_its_predictions() {
         assert_eq!(metric("accuracy"), Some(0.5));
         assert!((metric("macro_f1").expect("macro_f1") - 1.0 / 3.0).abs() < 1e-12);
     }
+}
+
+#[test]
+fn a_bench_beside_another_meter_does_not_count_its_devices_again() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let claims = d.join("claims");
+    // Another meter on the same machine holds CPU and RAM for as long as its command runs.
+    let mut other = std::process::Command::new(assert_cmd::cargo::cargo_bin("powerhungry"))
+        .current_dir(d)
+        .arg("measure")
+        .arg("--claim-dir")
+        .arg(&claims)
+        .args(["--no-csv", "--intensity", "100", "--", "sh", "-c"])
+        // Runs until the test drops a `stop` file (bounded at 60 s), then exits cleanly.
+        .arg("i=0; while [ ! -f stop ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn measure");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !claims.join("ram").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // The lock is taken right after the file is created: give it a moment.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let out = bench(d)
+        .env("POWERHUNGRY_CLAIM_DIR", &claims)
+        .arg(repo().join("suites/rt-polarity.toml"))
+        .args([
+            "--inferences",
+            "20",
+            "--repetitions",
+            "1",
+            "--intensity",
+            "100",
+        ])
+        .args(["--store", "r.sqlite", "--json", "s.json"])
+        .output()
+        .expect("run");
+    std::fs::write(d.join("stop"), "").expect("stop file");
+    let status = other.wait().expect("measure exits");
+    assert!(status.success(), "the other meter failed: {status}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("counted by another meter"), "{stderr}");
+    // Nothing this bench could bill was its own: no component energy recorded.
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.join("s.json")).expect("json"))
+            .expect("parse");
+    let text = json.to_string();
+    assert!(!text.contains("estimated:cpu-load"), "{text}");
 }

@@ -49,7 +49,9 @@ encoding = "latin-1"
 
 fn bench(suite: &Path, store: &Path, extra: &[&str]) -> Command {
     let mut cmd = Command::cargo_bin("powerhungry").expect("binary");
-    cmd.arg("bench")
+    // Tests run in parallel: each gets its own device claims.
+    cmd.env("POWERHUNGRY_CLAIM_DIR", store.with_extension("claims"))
+        .arg("bench")
         .arg(suite)
         .arg("--store")
         .arg(store)

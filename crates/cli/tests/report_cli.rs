@@ -14,7 +14,9 @@ fn ph(cwd: &Path) -> Command {
     cmd.current_dir(cwd)
         .env_remove("POWERHUNGRY_MINILM_DIR")
         .env("HF_HUB_CACHE", cwd.join("empty-hf-cache"))
-        .env_remove("POWERHUNGRY_CONFIG");
+        .env_remove("POWERHUNGRY_CONFIG")
+        // Tests run in parallel: each gets its own device claims.
+        .env("POWERHUNGRY_CLAIM_DIR", cwd.join("claims"));
     cmd
 }
 

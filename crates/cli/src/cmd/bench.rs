@@ -14,6 +14,7 @@ use powerhungry_bench::suite::{LoadedSuite, SuiteLocation};
 use powerhungry_bench::summary::summarize_run;
 use powerhungry_carbon::location::{layers_from_environment, resolve_layers, Layer, Origin};
 use powerhungry_carbon::{LocationQuery, ResolvedIntensity};
+use powerhungry_meter::claim::default_claim_dir;
 use powerhungry_meter::{Meter, MeterConfig};
 use powerhungry_store::Store;
 use std::path::{Path, PathBuf};
@@ -57,6 +58,14 @@ pub struct Args {
     /// every window boundary whatever this is).
     #[arg(long, default_value_t = 100, value_name = "MS", help_heading = "Meter")]
     pub interval_ms: u64,
+    /// Directory of the device claims shared by every meter on this machine, so that a bench
+    /// beside a `measure` (or Slurm ranks) count each device once [default:
+    /// $POWERHUNGRY_CLAIM_DIR, else $XDG_RUNTIME_DIR/powerhungry, else /tmp/powerhungry-locks-<uid>].
+    #[arg(long, value_name = "DIR", help_heading = "Meter")]
+    pub claim_dir: Option<PathBuf>,
+    /// Don't claim devices: count everything even if another meter counts it too.
+    #[arg(long, conflicts_with = "claim_dir", help_heading = "Meter")]
+    pub no_claim: bool,
     /// CPU TDP in watts for the CPU-load estimate, overriding the embedded table.
     #[arg(long, value_name = "WATTS", help_heading = "Meter")]
     pub cpu_tdp: Option<f64>,
@@ -112,6 +121,8 @@ pub fn run(args: Args) -> Result<u8> {
         sysfs_root: args.sysfs_root.clone(),
         procfs_root: args.procfs_root.clone(),
         cpu_tdp: args.cpu_tdp,
+        claim_dir: (!args.no_claim)
+            .then(|| args.claim_dir.clone().unwrap_or_else(default_claim_dir)),
         ..MeterConfig::default()
     };
     let meter = Meter::start(config).context("starting the meter")?;
