@@ -129,3 +129,23 @@ fn gpu_not_visible_to_the_workload_is_reported_apart() {
         s.describe()
     );
 }
+
+#[test]
+fn the_driver_version_is_part_of_the_description_when_the_driver_gives_it() {
+    let mut fake = FakeBackend::new(vec![gpu(0, Some(1_000), 50_000)]);
+    let t0 = Instant::now();
+    let silent = GpuSensor::open(Box::new(fake.clone()), None, &GpuSelection::All, t0).unwrap();
+    assert!(
+        silent.describe().starts_with("NVML: gpu0 Fake A100"),
+        "{}",
+        silent.describe()
+    );
+    fake.driver = Some("550.54.15".into());
+    let s = GpuSensor::open(Box::new(fake), None, &GpuSelection::All, t0).unwrap();
+    assert!(
+        s.describe()
+            .starts_with("NVML (driver 550.54.15): gpu0 Fake A100"),
+        "{}",
+        s.describe()
+    );
+}

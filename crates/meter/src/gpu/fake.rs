@@ -18,6 +18,8 @@ pub struct FakeBackend {
     pub gpus: Arc<Mutex<Vec<FakeGpu>>>,
     /// Utilisation percent per GPU index; absent = the driver does not say.
     pub utilization: Arc<Mutex<HashMap<u32, u32>>>,
+    /// The driver version the fake reports; `None` = the driver does not say.
+    pub driver: Option<String>,
 }
 
 impl FakeBackend {
@@ -25,6 +27,7 @@ impl FakeBackend {
         Self {
             gpus: Arc::new(Mutex::new(gpus)),
             utilization: Arc::default(),
+            driver: None,
         }
     }
 
@@ -55,6 +58,9 @@ impl GpuBackend for FakeBackend {
     }
     fn info(&self, index: u32) -> Result<GpuInfo, String> {
         self.with(index, |g| g.info.clone())
+    }
+    fn driver_version(&self) -> Result<Option<String>, String> {
+        Ok(self.driver.clone())
     }
     fn total_energy_mj(&self, index: u32) -> Result<Option<u64>, String> {
         self.with(index, |g| g.energy_mj)

@@ -35,4 +35,9 @@ pub trait GpuBackend: Send {
     fn utilization_percent(&self, _index: u32) -> Result<Option<u32>, String> {
         Ok(None)
     }
+    /// The driver's version string (e.g. "550.54.15"), recorded with results because energy
+    /// counters and power limits change between drivers; `Ok(None)` when unknown.
+    fn driver_version(&self) -> Result<Option<String>, String> {
+        Ok(None)
+    }
 }

@@ -51,6 +51,10 @@ impl GpuBackend for NvmlBackend {
         d.power_usage().map_err(err)
     }
 
+    fn driver_version(&self) -> Result<Option<String>, String> {
+        self.nvml.sys_driver_version().map(Some).map_err(err)
+    }
+
     fn utilization_percent(&self, index: u32) -> Result<Option<u32>, String> {
         let d = self.nvml.device_by_index(index).map_err(err)?;
         match d.utilization_rates() {

@@ -33,6 +33,8 @@ struct GpuState {
 
 pub struct GpuSensor {
     backend: Box<dyn GpuBackend>,
+    /// Driver version, for the record; a driver that can't say is not an error.
+    driver: Option<String>,
     gpus: Vec<GpuState>,
     last_poll: Instant,
 }
@@ -75,8 +77,10 @@ impl GpuSensor {
                 last_util: 0.0,
             });
         }
+        let driver = backend.driver_version().ok().flatten();
         Ok(Self {
             backend,
+            driver,
             gpus,
             last_poll: now,
         })
@@ -110,7 +114,10 @@ impl Sensor for GpuSensor {
                 format!("gpu{} {} ({how}{apart})", g.info.index, g.info.name)
             })
             .collect();
-        format!("NVML: {}", parts.join("; "))
+        match &self.driver {
+            Some(v) => format!("NVML (driver {v}): {}", parts.join("; ")),
+            None => format!("NVML: {}", parts.join("; ")),
+        }
     }
 
     fn poll(&mut self, now: Instant) -> Result<Poll, String> {
