@@ -24,10 +24,8 @@ pub fn detect(procfs_root: &Path, etc_root: &Path) -> HardwareInfo {
             .map(|n| n.get() as u32)
             .unwrap_or(0)
     };
-    let ram_bytes = field(&read(&procfs_root.join("meminfo")), "MemTotal")
-        .and_then(|v| v.trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map(|kb| kb * 1024)
-        .unwrap_or(0);
+    // The meter's meminfo reader; 0 = unknown (a fact for the record, not a reason to fail).
+    let ram_bytes = powerhungry_meter::procfs::mem_total_bytes(procfs_root).unwrap_or(0);
     let os = os_name(&read(&etc_root.join("os-release")))
         .unwrap_or_else(|| std::env::consts::OS.to_string());
     let kernel = read(&procfs_root.join("sys/kernel/osrelease"))

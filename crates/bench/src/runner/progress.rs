@@ -20,8 +20,9 @@ pub trait Progress {
     }
     /// The current phase of the repetition (load, fit, warmup, inference).
     fn phase(&mut self, _phase: &str) {}
-    /// `n` more inferences done; `watts` is the meter's latest reading.
-    fn inferred(&mut self, _n: u64, _watts: Option<f64>) {}
+    /// `n` more inferences done; `live_watts` asks the meter for its latest reading (call it
+    /// only when drawing: it takes the meter's lock).
+    fn inferred(&mut self, _n: u64, _live_watts: &dyn Fn() -> Option<f64>) {}
     /// The repetition is committed.
     fn repetition_done(&mut self) {}
     /// A line for the user (skipped model, notes), shown above the bars.
@@ -109,12 +110,13 @@ impl Progress for Bars {
         self.rep.set_message(self.message(None));
     }
 
-    fn inferred(&mut self, n: u64, watts: Option<f64>) {
+    fn inferred(&mut self, n: u64, live_watts: &dyn Fn() -> Option<f64>) {
         self.rep.inc(n);
-        // Formatting a message per inference would cost more than a small model's inference.
+        // Formatting a message (or asking the meter, which takes its lock) per inference would
+        // cost more than a small model's inference: only when the bar is redrawn.
         if self.last_draw.elapsed() >= Duration::from_millis(250) {
             self.last_draw = Instant::now();
-            self.rep.set_message(self.message(watts));
+            self.rep.set_message(self.message(live_watts()));
         }
     }
 

@@ -148,7 +148,7 @@ fn infer(
         // A batch's inputs share its wall time equally.
         let each = t0.elapsed().as_secs_f64() / chunk.len() as f64;
         timed.extend(preds.into_iter().map(|p| (each, p)));
-        progress.inferred(chunk.len() as u64, meter.live_watts());
+        progress.inferred(chunk.len() as u64, &|| meter.live_watts());
     }
     Ok(timed)
 }
