@@ -1,5 +1,6 @@
 //! Meter configuration: where the sensors look, what they count, how often they sample.
 
+use crate::claim::ClaimPolicy;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -53,8 +54,13 @@ pub struct MeterConfig {
     /// count one twice (`claim::default_claim_dir()`); `None` = don't claim (the library
     /// default, so tests on fake trees stay independent; `measure` claims by default).
     pub claim_dir: Option<PathBuf>,
-    /// Take CPU claims shared, for a meter that will bill only a process tree's share.
+    /// Take CPU and RAM claims shared, for a meter that will bill only a process tree's share
+    /// of them (process scope).
     pub claim_cpu_shared: bool,
+    /// What to do when another meter holds a device this one needs (only with `claim_dir`).
+    /// The default, `Exclude`, is the historical library rule; see `ClaimPolicy`.
+    #[serde(default)]
+    pub claim_policy: ClaimPolicy,
 }
 
 impl Default for MeterConfig {
@@ -71,6 +77,7 @@ impl Default for MeterConfig {
             max_zone_watts: 10_000.0,
             claim_dir: None,
             claim_cpu_shared: false,
+            claim_policy: ClaimPolicy::Exclude,
         }
     }
 }

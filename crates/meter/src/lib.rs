@@ -27,6 +27,7 @@ pub mod report;
 pub mod sensor;
 pub mod setup;
 
+pub use claim::{ClaimPolicy, ForeignClaim};
 pub use component::{Component, ComponentClass, Method};
 pub use config::{GpuSelection, MeterConfig, Scope};
 pub use meter::{Meter, MeterError, WindowId};

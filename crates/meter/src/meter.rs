@@ -1,7 +1,7 @@
 //! The meter: a sampler thread polling every sensor at an interval, plus a poll at every
 //! window boundary so a window's energy comes from counter reads at its exact edges.
 
-use crate::claim::Claims;
+use crate::claim::{ClaimPolicy, Claims, ForeignClaim, WAIT_NOTICE_EVERY, WAIT_RETRY_EVERY};
 use crate::component::ComponentClass;
 use crate::config::{MeterConfig, Scope};
 use crate::procfs;
@@ -30,6 +30,23 @@ pub enum MeterError {
     Config(String),
     #[error("the sampler thread panicked")]
     SamplerPanicked,
+    /// `ClaimPolicy::Refuse`: a device this meter needs is counted by another meter.
+    #[error("{}", refusal(.0))]
+    DeviceClaimed(Vec<ForeignClaim>),
+    /// `ClaimPolicy::Refuse` or `Wait`: the claim directory is unsafe or unusable.
+    #[error("device claims: {0}")]
+    ClaimDir(String),
+}
+
+fn refusal(held: &[ForeignClaim]) -> String {
+    let list: Vec<String> = held.iter().map(|f| f.to_string()).collect();
+    format!(
+        "cannot start the meter: {}. Counting beside it would split or double the figures; \
+         wait for it to finish (--wait-for-devices), or measure only your command's process \
+         tree (--scope process, which shares the CPU and RAM by attribution with other \
+         process-scope meters)",
+        list.join("; ")
+    )
 }
 
 /// Every sensor's readings at one instant (plus the process tree's CPU time).
@@ -210,24 +227,67 @@ impl State {
         snap
     }
 
-    /// Claim the devices the first poll counts (see `claim`); warnings say what could not be.
-    fn claim_devices(&mut self) {
+    /// Claim the devices the first poll counts (see `claim`), following the claim policy:
+    /// `Exclude` warns about what could not be claimed, `Refuse` fails, `Wait` blocks until
+    /// every holder is gone (then polls again, so the run starts after the wait).
+    fn claim_devices(&mut self) -> Result<(), MeterError> {
         let Some(dir) = self.config.claim_dir.clone() else {
-            return;
+            return Ok(());
         };
+        let policy = self.config.claim_policy;
         let mut counted: Vec<_> = self
             .last
             .primaries()
             .filter(|r| r.counted)
             .map(|r| r.component.clone())
             .collect();
+        counted.sort();
         counted.dedup();
-        match Claims::acquire(&dir, &counted, self.config.claim_cpu_shared) {
-            Ok(claims) => self.claims = claims,
-            Err(e) => self.startup_warnings.push(format!(
-                "device claims unavailable ({e}): another meter running now on this machine \
-                 may count the same devices"
-            )),
+        let mut waited: Option<Instant> = None;
+        let mut last_notice: Option<Instant> = None;
+        loop {
+            let claims = match Claims::acquire(&dir, &counted, self.config.claim_cpu_shared) {
+                Ok(c) => c,
+                Err(e) if policy == ClaimPolicy::Exclude => {
+                    self.startup_warnings.push(format!(
+                        "device claims unavailable ({e}): another meter running now on this \
+                         machine may count the same devices"
+                    ));
+                    return Ok(());
+                }
+                Err(e) => return Err(MeterError::ClaimDir(e)),
+            };
+            let foreign = claims.foreign();
+            if foreign.is_empty() || policy == ClaimPolicy::Exclude {
+                self.claims = claims;
+                break;
+            }
+            if policy == ClaimPolicy::Refuse {
+                return Err(MeterError::DeviceClaimed(foreign));
+            }
+            // Wait: release what we got (so two waiting meters cannot deadlock), retry.
+            drop(claims);
+            let now = Instant::now();
+            if last_notice.is_none_or(|t| now.duration_since(t) >= WAIT_NOTICE_EVERY) {
+                let since = waited.map_or(0, |t| now.duration_since(t).as_secs());
+                let list: Vec<String> = foreign.iter().map(|f| f.to_string()).collect();
+                eprintln!(
+                    "powerhungry: waiting for devices ({}s so far): {}",
+                    since,
+                    list.join("; ")
+                );
+                last_notice = Some(now);
+            }
+            waited.get_or_insert(now);
+            std::thread::sleep(WAIT_RETRY_EVERY);
+        }
+        if let Some(t) = waited {
+            self.startup_warnings.push(format!(
+                "waited {:.1} s for other meters to release their devices",
+                t.elapsed().as_secs_f64()
+            ));
+            // The run starts now, not before the wait.
+            self.poll();
         }
         for c in &counted {
             if let Some(note) = self.claims.foreign_note(c) {
@@ -240,6 +300,7 @@ impl State {
             exclude_foreign(&self.claims, rs);
         }
         self.last.readings = last;
+        Ok(())
     }
 
     fn report(&self, name: String, open: &Snapshot, close: &Snapshot) -> WindowReport {
@@ -300,7 +361,14 @@ impl State {
         } else {
             Scope::Machine
         };
+        let mut incomplete: Vec<String> = components
+            .iter()
+            .filter(|c| self.claims.is_foreign(&c.component))
+            .map(|c| c.component.to_string())
+            .collect();
+        incomplete.dedup();
         WindowReport {
+            incomplete,
             name,
             start_s: open.t_s,
             duration_s: duration,
@@ -482,7 +550,7 @@ impl Meter {
             claims: Claims::default(),
         };
         state.poll();
-        state.claim_devices();
+        state.claim_devices()?;
         // The first poll has nothing before it: it is not a sample.
         state.samples.clear();
         let shared = Arc::new(Shared {

@@ -96,6 +96,11 @@ pub struct WindowReport {
     /// the GPUs that report one; `None` when none does.
     #[serde(default)]
     pub gpu_utilization_percent: Option<f64>,
+    /// Devices this meter needed but did not count because another meter holds them (their
+    /// energy is shown, not counted). Non-empty: the window's total is incomplete and must be
+    /// marked so (never rated, never compared as if whole).
+    #[serde(default)]
+    pub incomplete: Vec<String>,
 }
 
 /// RAM in use (`MemTotal - MemAvailable` of `/proc/meminfo`) and installed, in bytes.
@@ -112,6 +117,22 @@ impl RamUse {
 }
 
 impl WindowReport {
+    /// How many components are counted in `total_j()`.
+    pub fn counted_components(&self) -> usize {
+        self.components.iter().filter(|c| c.counted).count()
+    }
+
+    /// No component counted: `total_j()` is 0 because nothing was measured, not because
+    /// nothing was used. Show "nothing measured", never "0 Wh".
+    pub fn is_nothing_measured(&self) -> bool {
+        self.counted_components() == 0
+    }
+
+    /// Some needed device went uncounted (see `incomplete`), or nothing was measured at all.
+    pub fn is_incomplete(&self) -> bool {
+        !self.incomplete.is_empty() || self.is_nothing_measured()
+    }
+
     /// Total energy billed to the workload: counted components only.
     pub fn total_j(&self) -> f64 {
         self.components
@@ -173,4 +194,11 @@ pub struct MeterReport {
     /// Windows closed during the run, in closing order.
     pub windows: Vec<WindowReport>,
     pub warnings: Vec<String>,
+}
+
+impl MeterReport {
+    /// Devices needed but counted by another meter over the run (see `WindowReport::incomplete`).
+    pub fn incomplete(&self) -> &[String] {
+        &self.total.incomplete
+    }
 }
