@@ -1,5 +1,5 @@
 """sentence-transformers (PyTorch, CPU) speed on all-MiniLM-L6-v2, the counterpart of
-crates/bench/examples/minilm_speed.rs: same sentences file, same batch sizes, each batch of
+crates/backend-candle/examples/minilm_speed.rs: same sentences file, same batch sizes, each batch of
 consecutive sentences passed to encode() on its own (so sorting by length happens only within a
 batch, as in the candle embedder), median of 3 passes, wall and process CPU time.
 

@@ -28,7 +28,7 @@ pos = open(f"{d}/rt-polarity.pos", encoding="latin-1").read().splitlines()[: n /
 neg = open(f"{d}/rt-polarity.neg", encoding="latin-1").read().splitlines()[: n - n // 2]
 open(out, "w", encoding="utf-8").write("\n".join(s for pair in zip(pos, neg) for s in pair) + "\n")
 PY
-(cd "$root" && cargo build --release -q -p powerhungry-bench --example minilm_speed)
+(cd "$root" && cargo build --release -q -p powerhungry-backend-candle --example minilm_speed)
 bin=$root/target/release/examples/minilm_speed
 export OMP_NUM_THREADS=$threads MKL_NUM_THREADS=$threads RAYON_NUM_THREADS=$threads
 echo "# $(wc -l < "$sentences") sentences, $threads threads, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,10 +1,10 @@
 """Reference logits of the tiny random sequence classifiers (BERT, DistilBERT, RoBERTa) from
-Python transformers, for crates/bench/tests/candle_classifier.rs. (Named minilm_* with the other
+Python transformers, for crates/backend-candle/tests/candle_classifier.rs. (Named minilm_* with the other
 candle-backend scripts; it has nothing to do with MiniLM's weights.)
 
 Usage:
-  cargo run -p powerhungry-bench --example tiny_models -- DIR
-  python scripts/minilm_tiny_classifiers.py DIR crates/bench/testdata/minilm/tiny_classifiers_reference.json
+  cargo run -p powerhungry-backend-candle --example tiny_models -- DIR
+  python scripts/minilm_tiny_classifiers.py DIR crates/backend-candle/testdata/minilm/tiny_classifiers_reference.json
 Needs torch and transformers. Each text is run alone (no padding) and all texts together
 (right-padded, attention mask): both are recorded.
 """

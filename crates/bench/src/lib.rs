@@ -1,16 +1,15 @@
-//! powerhungry-bench: suite specs, datasets, tasks and metrics, backends, the run plan,
-//! repetitions and per-inference timing. Knows nothing of SQL or HTML: results leave through
-//! the `ResultSink` trait (implemented by the store crate).
+//! powerhungry-bench: the harness. Owns suite specs, the run plan (models x datasets x
+//! repetitions), the measured windows per phase, repetitions and resume, progress, and the
+//! closing summary. The backends are wired in by [`registry`]; results leave through the
+//! `ResultSink` trait ([`sink`], implemented by the store crate).
+//!
+//! Must not know about: SQL, HTML, or how a backend computes its answers (that is behind
+//! `powerhungry_tasks::Backend`).
 
-pub mod backend;
-pub mod backends;
-pub mod datasets;
 pub mod hardware;
-pub mod metrics;
 pub mod plan;
 pub mod registry;
 pub mod runner;
 pub mod sink;
-pub mod stats;
 pub mod suite;
 pub mod summary;

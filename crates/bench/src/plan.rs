@@ -2,11 +2,11 @@
 //! is recorded, never a silent first N rows), and the list of model x dataset x repetition
 //! jobs still to do (those already committed, on `--resume`, are left out).
 
-use crate::backend::Example;
-use crate::datasets::{load_dataset, stratified_sample, train_test_split, LoadedDataset};
 use crate::sink::{DatasetRecord, RepetitionKey};
 use crate::suite::{DatasetEntry, Protocol, Suite};
 use anyhow::{Context, Result};
+use powerhungry_datasets::{load_dataset, stratified_sample, train_test_split, LoadedDataset};
+use powerhungry_tasks::Example;
 use std::collections::HashSet;
 use std::path::Path;
 

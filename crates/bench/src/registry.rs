@@ -1,9 +1,9 @@
 //! The backend registry: which (backend, kind) pairs exist, and how a suite's model spec
 //! becomes a loaded `Backend`. This is where the backends' constructors are wired in.
 
-use crate::backend::Backend;
 use crate::suite::{BackendName, ModelSpec};
 use anyhow::Result;
+use powerhungry_tasks::Backend;
 
 /// Kinds each backend builds.
 pub const KINDS: &[(BackendName, &[&str])] = &[
@@ -77,8 +77,9 @@ impl Registry {
     }
 
     /// Find the model's files locally (or download them when allowed).
-    fn files(&self, spec: &ModelSpec) -> Result<crate::backends::candle::ModelFiles> {
-        use crate::backends::candle::{resolve, ResolveOptions};
+    #[cfg(feature = "candle")]
+    fn files(&self, spec: &ModelSpec) -> Result<powerhungry_backend_candle::ModelFiles> {
+        use powerhungry_backend_candle::{resolve, ResolveOptions};
         let Some(id) = Self::weights_id(spec) else {
             anyhow::bail!(
                 "kind \"{}\" needs `model` (a Hugging Face id or a local folder)",
@@ -99,7 +100,7 @@ impl Registry {
             }
             return resolve(&id, &opts).map_err(|e| {
                 let cache =
-                    crate::backends::candle::files::default_hub_cache(|k| std::env::var(k).ok());
+                    powerhungry_backend_candle::files::default_hub_cache(|k| std::env::var(k).ok());
                 anyhow::anyhow!(
                     "all-MiniLM-L6-v2 is not available locally: {MINILM_DIR_ENV} is not set, \
                      {MINILM_FETCHED} does not exist, and the Hugging Face cache at {} does not \
@@ -121,6 +122,12 @@ impl Registry {
         resolve(&id, &opts)
     }
 
+    /// Built without the candle backend: no model weights can be loaded.
+    #[cfg(not(feature = "candle"))]
+    fn files(&self, spec: &ModelSpec) -> Result<()> {
+        Err(without_candle(spec))
+    }
+
     fn needs_weights(spec: &ModelSpec) -> bool {
         spec.backend == BackendName::Candle || spec.kind == "embedding-lr"
     }
@@ -135,26 +142,61 @@ impl BackendFactory for Registry {
     }
 
     fn load(&self, spec: &ModelSpec) -> Result<Box<dyn Backend>> {
-        use crate::backends::{candle, traditional};
         match spec.backend {
             BackendName::Traditional => {
-                let embedder: Option<Box<dyn crate::backend::TextEmbedder>> =
-                    if spec.kind == "embedding-lr" {
-                        Some(Box::new(candle::CandleEmbedder::load(&self.files(spec)?)?))
-                    } else {
-                        None
-                    };
-                traditional::build(&spec.kind, &spec.options, embedder)
+                let embedder = if spec.kind == "embedding-lr" {
+                    Some(self.embedder(spec)?)
+                } else {
+                    None
+                };
+                powerhungry_backend_traditional::build(&spec.kind, &spec.options, embedder)
             }
             BackendName::Candle => {
                 if !spec.options.is_empty() {
                     let keys: Vec<&String> = spec.options.keys().collect();
                     anyhow::bail!("candle models take no options; remove {keys:?}");
                 }
-                Ok(Box::new(candle::SequenceClassifier::load(
-                    &self.files(spec)?,
-                )?))
+                self.sequence_classifier(spec)
             }
         }
     }
+}
+
+impl Registry {
+    #[cfg(feature = "candle")]
+    fn embedder(&self, spec: &ModelSpec) -> Result<Box<dyn powerhungry_tasks::TextEmbedder>> {
+        let files = self.files(spec)?;
+        Ok(Box::new(powerhungry_backend_candle::CandleEmbedder::load(
+            &files,
+        )?))
+    }
+
+    #[cfg(feature = "candle")]
+    fn sequence_classifier(&self, spec: &ModelSpec) -> Result<Box<dyn Backend>> {
+        let files = self.files(spec)?;
+        Ok(Box::new(
+            powerhungry_backend_candle::SequenceClassifier::load(&files)?,
+        ))
+    }
+
+    #[cfg(not(feature = "candle"))]
+    fn embedder(&self, spec: &ModelSpec) -> Result<Box<dyn powerhungry_tasks::TextEmbedder>> {
+        Err(without_candle(spec))
+    }
+
+    #[cfg(not(feature = "candle"))]
+    fn sequence_classifier(&self, spec: &ModelSpec) -> Result<Box<dyn Backend>> {
+        Err(without_candle(spec))
+    }
+}
+
+/// The error of a model that needs candle in a build without it.
+#[cfg(not(feature = "candle"))]
+fn without_candle(spec: &ModelSpec) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{} \"{}\" needs the candle backend, and this powerhungry was built without it \
+         (cargo feature `candle`, on by default: rebuild without --no-default-features)",
+        spec.backend.as_str(),
+        spec.kind
+    )
 }

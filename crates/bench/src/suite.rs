@@ -6,7 +6,7 @@ mod error;
 
 pub use error::SuiteError;
 
-use crate::datasets::DatasetSpec;
+use powerhungry_datasets::DatasetSpec;
 use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -132,20 +132,7 @@ pub struct ModelSpec {
     pub datasets: Option<Vec<String>>,
 }
 
-/// Tasks the harness knows; each brings its metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum TaskName {
-    TextClassification,
-}
-
-impl TaskName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TaskName::TextClassification => "text-classification",
-        }
-    }
-}
+pub use powerhungry_tasks::TaskName;
 
 /// One dataset of the suite: a name, its task, and where its examples come from.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

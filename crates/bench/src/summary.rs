@@ -3,8 +3,8 @@
 //! and latency percentiles; as a terminal table, JSON or CSV. Joules become Wh only here.
 
 use crate::sink::{LocationRecord, Phase, RepetitionRecord};
-use crate::stats::{percentile, summarize};
 use anyhow::Result;
+use powerhungry_stats::percentile;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -108,8 +108,8 @@ fn row(model: String, dataset: String, reps: &[&RepetitionRecord], loc: &Locatio
             }
         }
     }
-    let s = summarize(&totals);
-    let mean = s.map(|s| s.mean).unwrap_or(f64::NAN);
+    let s = powerhungry_stats::Summary::of(&totals);
+    let mean = s.as_ref().map(|s| s.mean).unwrap_or(f64::NAN);
     let above_mean: Option<Vec<f64>> = above.into_iter().collect();
     let mut metrics: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for r in reps {
@@ -140,8 +140,8 @@ fn row(model: String, dataset: String, reps: &[&RepetitionRecord], loc: &Locatio
         repetitions: reps.len(),
         inferences,
         wh_per_1000_mean: mean,
-        wh_per_1000_sd: s.and_then(|s| s.sd),
-        wh_per_1000_ci95: s.and_then(|s| s.ci95),
+        wh_per_1000_sd: s.as_ref().and_then(|s| s.sd),
+        wh_per_1000_ci95: s.as_ref().and_then(|s| s.ci95_half),
         wh_per_1000_above_idle_mean: above_mean.filter(|v| !v.is_empty()).map(|v| mean_of(&v)),
         methods: comps
             .iter()

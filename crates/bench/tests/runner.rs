@@ -3,12 +3,12 @@
 //! that the metrics come from the measured predictions, resume and skipped models.
 
 use anyhow::Result;
-use powerhungry_bench::backend::{Backend, Example, ModelInfo, Output, Prediction};
 use powerhungry_bench::registry::BackendFactory;
 use powerhungry_bench::runner::{run, EnergyMeter, Progress, RunOptions, RunParts, WindowEnergy};
 use powerhungry_bench::sink::*;
 use powerhungry_bench::suite::{LoadedSuite, ModelSpec};
 use powerhungry_bench::summary::summarize_run;
+use powerhungry_tasks::{Backend, Example, ModelInfo, Output, Prediction};
 use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex};

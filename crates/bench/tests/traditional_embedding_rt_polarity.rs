@@ -8,11 +8,11 @@
 //! POWERHUNGRY_EMBED_SUBSET=N, a seeded stratified N train and N test sentences of the split
 //! are used (default 500) with a wider band; the full split runs under `--release`.
 
-use powerhungry_bench::backend::{Backend, Example, ModelInfo, Output, TextEmbedder};
-use powerhungry_bench::backends::candle::{resolve, CandleEmbedder, ResolveOptions};
-use powerhungry_bench::backends::traditional::{LogRegOptions, Scaling, TraditionalBackend};
-use powerhungry_bench::datasets::{load_dataset, stratified_sample, train_test_split, DatasetSpec};
-use powerhungry_bench::metrics::accuracy;
+use powerhungry_backend_candle::{resolve, CandleEmbedder, ResolveOptions};
+use powerhungry_backend_traditional::{LogRegOptions, Scaling, TraditionalBackend};
+use powerhungry_datasets::{load_dataset, stratified_sample, train_test_split, DatasetSpec};
+use powerhungry_tasks::metrics::accuracy;
+use powerhungry_tasks::{Backend, Example, ModelInfo, Output, TextEmbedder};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

@@ -339,7 +339,7 @@ fn location_precedence_flag_then_env_then_suite() {
 /// sample accuracy is exactly 0.5 and macro-F1 is (2/3 + 0) / 2 = 1/3.
 #[test]
 fn a_candle_sequence_classifier_runs_and_is_scored_on_its_predictions() {
-    use powerhungry_bench::backends::candle::{config::Family, tiny};
+    use powerhungry_backend_candle::{config::Family, tiny};
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let mut spec = tiny::reference_spec(Family::DistilBert);

@@ -6,7 +6,7 @@ use crate::fit::{least_squares, FitUndefined, LineFit};
 use crate::input::{ReportInput, Series, J_PER_KWH, J_PER_WH};
 use crate::pareto::pareto_front;
 use crate::rating::{bands_for, rate, BANDS_VERSION};
-use crate::stats::Summary;
+use powerhungry_stats::Summary;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -111,7 +111,7 @@ fn repetition(r: &RepetitionRecord) -> Option<Repetition> {
     let w = r.windows.iter().find(|w| w.phase == Phase::Inference)?;
     let mut lat: Vec<f64> = r.inferences.iter().map(|i| i.latency_s * 1000.0).collect();
     lat.sort_by(f64::total_cmp);
-    let pct = |p| crate::stats::quantile_sorted(&lat, p);
+    let pct = |p| powerhungry_stats::quantile_sorted(&lat, p);
     let tokens: u64 = r.inferences.iter().map(|i| i.output_tokens as u64).sum();
     Some(Repetition {
         index: r.index,

@@ -13,6 +13,6 @@ pub mod input;
 pub mod pareto;
 pub mod parity;
 pub mod rating;
-pub mod stats;
+pub use powerhungry_stats as stats;
 pub mod svg;
 pub mod tables;

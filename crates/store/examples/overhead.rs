@@ -6,11 +6,11 @@
 //!     cargo run --release -p powerhungry-store --example overhead [-- --store]
 
 use anyhow::Result;
-use powerhungry_bench::backend::{Backend, Example, ModelInfo, Output, Prediction};
 use powerhungry_bench::registry::BackendFactory;
 use powerhungry_bench::runner::{run, EnergyMeter, Quiet, RunOptions, RunParts, WindowEnergy};
 use powerhungry_bench::sink::*;
 use powerhungry_bench::suite::{LoadedSuite, ModelSpec};
+use powerhungry_tasks::{Backend, Example, ModelInfo, Output, Prediction};
 use std::time::Instant;
 
 struct Nothing;

@@ -2,7 +2,6 @@
 
 use super::meter::{EnergyMeter, WindowEnergy};
 use super::progress::Progress;
-use crate::backend::{Backend, Example, Output, Prediction};
 use crate::plan::PreparedDataset;
 use crate::registry::BackendFactory;
 use crate::sink::{
@@ -10,6 +9,7 @@ use crate::sink::{
 };
 use crate::suite::{ModelSpec, Protocol, TaskName};
 use anyhow::{bail, Result};
+use powerhungry_tasks::{Backend, Example, Output, Prediction};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 pub(crate) fn unix_now() -> f64 {
@@ -182,10 +182,12 @@ fn score(task: TaskName, inferences: &[InferenceRecord]) -> Result<Vec<MetricVal
     }
     let pred: Vec<&str> = inferences.iter().map(|i| i.prediction.as_str()).collect();
     let metrics = match task {
-        TaskName::TextClassification => crate::metrics::classification_metrics(),
+        TaskName::TextClassification => powerhungry_tasks::metrics::classification_metrics(),
     };
-    Ok(crate::metrics::score_all(&metrics, &gold, &pred)?
-        .into_iter()
-        .map(|(name, value)| MetricValue { name, value })
-        .collect())
+    Ok(
+        powerhungry_tasks::metrics::score_all(&metrics, &gold, &pred)?
+            .into_iter()
+            .map(|(name, value)| MetricValue { name, value })
+            .collect(),
+    )
 }

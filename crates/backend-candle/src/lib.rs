@@ -1,0 +1,26 @@
+//! The candle backend: transformer encoders in pure Rust (candle, pinned in the workspace).
+//! - [`CandleEmbedder`]: sentence embeddings (BERT family; pooling and normalisation from the
+//!   folder's modules.json, as sentence-transformers; all-MiniLM-L6-v2), a
+//!   [`powerhungry_tasks::TextEmbedder`];
+//! - [`SequenceClassifier`]: BERT / DistilBERT / RoBERTa `...ForSequenceClassification`
+//!   with Hugging Face's head weights, a [`powerhungry_tasks::Backend`].
+//!
+//! Models come from a local folder or the Hugging Face cache ([`files`]).
+//!
+//! Must not know about: the meter, the store, dataset formats, other backends.
+
+pub mod classifier;
+pub mod config;
+pub mod embedder;
+pub mod encoder;
+pub mod fast_bert;
+pub mod fast_math;
+pub mod files;
+pub mod packed;
+pub mod st_modules;
+pub mod tiny;
+pub mod tokenize;
+
+pub use classifier::SequenceClassifier;
+pub use embedder::CandleEmbedder;
+pub use files::{resolve, ModelFiles, ResolveOptions};

@@ -1,0 +1,281 @@
+//! Traditional text classifiers, as in Zschache and Hartwig (2025): bag-of-words counts,
+//! TF-IDF of character 2-3-grams, or sentence embeddings, each followed by logistic regression.
+//! Each is a `Backend` that must be fitted (`needs_fit`) before it predicts.
+//!
+//! Must not know about: the meter, the store, other backends (the sentence embedder comes in
+//! as a `powerhungry_tasks::TextEmbedder`, built by the harness).
+
+mod embedding;
+mod lbfgs;
+mod logreg;
+mod sparse;
+mod text;
+mod vectorize;
+
+pub use embedding::{EmbeddingFeatures, Scaling};
+pub use logreg::{LogReg, LogRegOptions};
+pub use sparse::Csr;
+pub use vectorize::{Analyzer, Vectorizer};
+
+use anyhow::{anyhow, bail, Context, Result};
+use powerhungry_tasks::{Backend, Example, ModelInfo, Output, Prediction, TextEmbedder};
+
+/// The kinds a suite names (`kind = "bow-lr"` under `backend = "traditional"`).
+pub const KINDS: [&str; 3] = ["bow-lr", "tfidf-char-lr", "embedding-lr"];
+
+/// Model options a suite may set for a traditional model. `embedder` is read by the harness
+/// (which builds the `TextEmbedder`), not here; it is accepted so unknown keys stay errors.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TraditionalOptions {
+    /// Inverse regularisation strength (sklearn's C). Default 1.0.
+    pub c: Option<f64>,
+    /// L-BFGS iterations at most. Default 1000.
+    pub max_iter: Option<usize>,
+    /// Stop when the largest gradient component is under this. Default 1e-6.
+    pub tol: Option<f64>,
+    /// Texts per `embed` call for embedding features. Default 32.
+    pub embed_batch_size: Option<usize>,
+    /// Scaling of embedding vectors: `l2` (default), `standardize` or `none`.
+    pub embedding_scaling: Option<Scaling>,
+    /// The embedding model, for the harness (a model id or local path).
+    pub embedder: Option<toml::Value>,
+}
+
+impl TraditionalOptions {
+    /// Parse a suite's `options` table; errors name the key.
+    pub fn from_table(table: &toml::Table) -> Result<Self> {
+        let opts: TraditionalOptions = toml::Value::Table(table.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| anyhow!("model options: {}", e.message()))?;
+        if opts.embed_batch_size == Some(0) {
+            bail!("model option `embed_batch_size`: expected at least 1");
+        }
+        if let Some(c) = opts.c {
+            if !(c > 0.0 && c.is_finite()) {
+                bail!("model option `c`: expected a positive number, got {c}");
+            }
+        }
+        if opts.tol.is_some_and(|t| t.is_nan() || t <= 0.0) {
+            bail!("model option `tol`: expected a positive number");
+        }
+        Ok(opts)
+    }
+
+    /// The classifier's options, defaults filled in.
+    pub fn logreg(&self) -> LogRegOptions {
+        let d = LogRegOptions::default();
+        LogRegOptions {
+            c: self.c.unwrap_or(d.c),
+            max_iter: self.max_iter.unwrap_or(d.max_iter),
+            tol: self.tol.unwrap_or(d.tol),
+        }
+    }
+}
+
+/// Where features come from.
+enum Features {
+    Sparse(Vectorizer),
+    Embedding(EmbeddingFeatures),
+}
+
+impl Features {
+    fn fit_transform(&mut self, texts: &[&str]) -> Result<(Csr, Vec<u32>)> {
+        match self {
+            Features::Sparse(v) => Ok(v.fit_transform(texts)),
+            Features::Embedding(e) => e.fit_transform(texts),
+        }
+    }
+
+    fn transform(&mut self, texts: &[&str]) -> Result<(Csr, Vec<u32>)> {
+        match self {
+            Features::Sparse(v) => Ok(v.transform(texts)),
+            Features::Embedding(e) => e.transform(texts),
+        }
+    }
+}
+
+/// Features + logistic regression.
+pub struct TraditionalBackend {
+    kind: &'static str,
+    features: Features,
+    options: LogRegOptions,
+    model: Option<LogReg>,
+}
+
+/// Build a traditional model of `kind`. `embedder` is required for `embedding-lr` and must be
+/// `None` otherwise.
+pub fn build(
+    kind: &str,
+    options: &toml::Table,
+    embedder: Option<Box<dyn TextEmbedder>>,
+) -> Result<Box<dyn Backend>> {
+    let opts = TraditionalOptions::from_table(options)?;
+    let backend = match (kind, embedder) {
+        ("bow-lr", None) => TraditionalBackend::bag_of_words(opts.logreg()),
+        ("tfidf-char-lr", None) => TraditionalBackend::tfidf_char(opts.logreg()),
+        ("embedding-lr", Some(e)) => {
+            let scaling = opts.embedding_scaling.unwrap_or_default();
+            let batch = opts.embed_batch_size.unwrap_or(32);
+            TraditionalBackend::embedding(e, batch, scaling, opts.logreg())
+        }
+        ("embedding-lr", None) => bail!("kind \"embedding-lr\" needs a sentence-embedding model"),
+        (k, Some(_)) if KINDS.contains(&k) => bail!("kind {k:?} takes no embedding model"),
+        (k, _) => bail!(
+            "{k:?} is not a traditional model kind; expected one of {}",
+            KINDS.map(|k| format!("\"{k}\"")).join(", ")
+        ),
+    };
+    Ok(Box::new(backend))
+}
+
+impl TraditionalBackend {
+    /// Word-unigram counts (sklearn `CountVectorizer()`) + logistic regression.
+    pub fn bag_of_words(options: LogRegOptions) -> Self {
+        TraditionalBackend {
+            kind: "bow-lr",
+            features: Features::Sparse(Vectorizer::new(Analyzer::Words, false)),
+            options,
+            model: None,
+        }
+    }
+
+    /// TF-IDF of character 2-3-grams (sklearn `TfidfVectorizer(analyzer="char",
+    /// ngram_range=(2, 3))`) + logistic regression.
+    pub fn tfidf_char(options: LogRegOptions) -> Self {
+        TraditionalBackend {
+            kind: "tfidf-char-lr",
+            features: Features::Sparse(Vectorizer::new(Analyzer::Chars { min: 2, max: 3 }, true)),
+            options,
+            model: None,
+        }
+    }
+
+    /// Sentence embeddings + logistic regression.
+    pub fn embedding(
+        embedder: Box<dyn TextEmbedder>,
+        batch: usize,
+        scaling: Scaling,
+        options: LogRegOptions,
+    ) -> Self {
+        TraditionalBackend {
+            kind: "embedding-lr",
+            features: Features::Embedding(EmbeddingFeatures::new(embedder, batch, scaling)),
+            options,
+            model: None,
+        }
+    }
+
+    /// The fitted classifier, if `fit` has run.
+    pub fn model(&self) -> Option<&LogReg> {
+        self.model.as_ref()
+    }
+
+    fn features_description(&self) -> String {
+        match &self.features {
+            Features::Sparse(v) => {
+                let what = match v.analyzer {
+                    Analyzer::Words => "bag of words (word unigrams, counts)".to_string(),
+                    Analyzer::Chars { min, max } => {
+                        format!("TF-IDF of character {min}-{max}-grams (smooth idf, l2 norm)")
+                    }
+                };
+                format!("{what}, vocabulary {}", v.vocabulary_size())
+            }
+            Features::Embedding(e) => format!(
+                "sentence embeddings ({} scaling): {}",
+                e.scaling().name(),
+                e.embedder_info().description
+            ),
+        }
+    }
+}
+
+impl Backend for TraditionalBackend {
+    fn info(&self) -> ModelInfo {
+        let lr = format!("logistic regression (L2, C={}, L-BFGS)", self.options.c);
+        let (parameters, status) = match &self.model {
+            None => (None, " (not fitted)".to_string()),
+            Some(m) => {
+                let embedder = match &self.features {
+                    Features::Embedding(e) => e.embedder_info().parameters.unwrap_or(0),
+                    Features::Sparse(_) => 0,
+                };
+                let conv = if m.outcome.converged {
+                    format!("converged in {} iterations", m.outcome.iterations)
+                } else {
+                    format!(
+                        "NOT converged after {} iterations (max gradient {:.2e})",
+                        m.outcome.iterations, m.outcome.gradient_max
+                    )
+                };
+                (
+                    Some(m.parameters() + embedder),
+                    format!(", {} classes, {conv}", m.classes.len()),
+                )
+            }
+        };
+        ModelInfo {
+            parameters,
+            description: format!(
+                "{}: {} + {lr}{status}",
+                self.kind,
+                self.features_description()
+            ),
+        }
+    }
+
+    fn needs_fit(&self) -> bool {
+        true
+    }
+
+    fn fit(&mut self, train: &[Example]) -> Result<()> {
+        let mut texts = Vec::with_capacity(train.len());
+        let mut labels = Vec::with_capacity(train.len());
+        for e in train {
+            let text = e
+                .input
+                .as_text()
+                .ok_or_else(|| anyhow!("example {}: traditional models read text only", e.id))?;
+            let label = e
+                .label
+                .as_deref()
+                .ok_or_else(|| anyhow!("example {}: a training example needs a label", e.id))?;
+            texts.push(text);
+            labels.push(label);
+        }
+        if texts.is_empty() {
+            bail!("cannot fit {} on an empty training set", self.kind);
+        }
+        let (x, _) = self.features.fit_transform(&texts)?;
+        let model = LogReg::fit(&x, &labels, &self.options)
+            .with_context(|| format!("fitting {}", self.kind))?;
+        self.model = Some(model);
+        Ok(())
+    }
+
+    fn predict(&mut self, batch: &[&Example]) -> Result<Vec<Prediction>> {
+        let texts = batch
+            .iter()
+            .map(|e| {
+                e.input
+                    .as_text()
+                    .ok_or_else(|| anyhow!("example {}: traditional models read text only", e.id))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let Some(model) = &self.model else {
+            bail!("{} must be fitted before it predicts", self.kind);
+        };
+        let (x, tokens) = self.features.transform(&texts)?;
+        Ok(model
+            .predict(&x)
+            .into_iter()
+            .zip(tokens)
+            .map(|(label, input_tokens)| Prediction {
+                output: Output::Label(label.to_string()),
+                input_tokens,
+                output_tokens: 0,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,13 @@
+//! powerhungry-tasks: what a task is, independent of who answers it and where its data comes
+//! from. Owns the task kinds ([`TaskName`]), the `Input`/`Output` types every backend speaks,
+//! the metrics that score outputs against gold answers, and the [`Backend`] trait.
+//!
+//! Must not know about: dataset file formats (crate `datasets`), any ML library (the
+//! `backend-*` crates), the meter, the store or the report.
+
+pub mod backend;
+pub mod metrics;
+pub mod task;
+
+pub use backend::{Backend, Example, Input, ModelInfo, Output, Prediction, TextEmbedder};
+pub use task::TaskName;
