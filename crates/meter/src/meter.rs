@@ -84,10 +84,17 @@ impl Snapshot {
 struct ProcPoint {
     tree_ticks: u64,
     busy_ticks: u64,
+    /// Integral of the tree's RSS over time (byte-seconds) since tracking began.
+    tree_rss_byte_s: f64,
+    /// Integral of the machine's RAM in use (`MemTotal - MemAvailable`) over time.
+    used_byte_s: f64,
+    /// Seconds covered by both integrals (intervals where both were known).
+    mem_covered_s: f64,
 }
 
 /// Process-tree CPU time, accumulated so that a tree member reaped by a process outside the
-/// tree (its ticks vanish) never makes the total go down.
+/// tree (its ticks vanish) never makes the total go down; and the tree's share of the RAM in
+/// use, integrated over time so that a window's share is its time-weighted mean.
 struct ProcTracker {
     procfs_root: PathBuf,
     pid: u32,
@@ -95,15 +102,77 @@ struct ProcTracker {
     last: Option<u64>,
     last_busy: u64,
     warned: bool,
+    /// Time of the previous point, and the memory figures read then (held over the interval
+    /// that follows: the value at the start of an interval, so that the tree's last interval
+    /// is billed with its living RSS, not the zombie's zero read at the window's close).
+    last_t: Option<f64>,
+    last_mem: Option<(u64, u64)>,
+    rss_byte_s: f64,
+    used_byte_s: f64,
+    mem_covered_s: f64,
+    mem_warned: bool,
 }
 
 impl ProcTracker {
+    fn new(procfs_root: PathBuf, pid: u32) -> Self {
+        Self {
+            procfs_root,
+            pid,
+            acc: 0,
+            last: None,
+            last_busy: 0,
+            warned: false,
+            last_t: None,
+            last_mem: None,
+            rss_byte_s: 0.0,
+            used_byte_s: 0.0,
+            mem_covered_s: 0.0,
+            mem_warned: false,
+        }
+    }
+
     /// The tree's accumulated ticks and the machine's busy ticks now; a warning the first time
-    /// the root process can't be read (wrong pid, or reaped before the window closed).
-    fn point(&mut self) -> (ProcPoint, Option<String>) {
-        let mut warning = None;
-        match procfs::tree_ticks(&self.procfs_root, self.pid) {
+    /// the root process can't be read (wrong pid, or reaped before the window closed), and
+    /// the first time its memory can't.
+    fn point(&mut self, t_s: f64) -> (ProcPoint, Vec<String>) {
+        let mut warnings = Vec::new();
+        if let (Some(lt), Some((rss, used))) = (self.last_t, self.last_mem) {
+            let dt = (t_s - lt).max(0.0);
+            self.rss_byte_s += rss as f64 * dt;
+            self.used_byte_s += used as f64 * dt;
+            self.mem_covered_s += dt;
+        }
+        self.last_t = Some(t_s);
+        let usage = procfs::tree_usage(&self.procfs_root, self.pid, true);
+        let mem = match &usage {
+            Ok(u) => match (u.rss_bytes, procfs::mem_used_bytes(&self.procfs_root)) {
+                (Some(rss), Ok((used, _))) => Ok((rss, used)),
+                (None, _) => Err(format!(
+                    "{}/{}/statm unreadable",
+                    self.procfs_root.display(),
+                    self.pid
+                )),
+                (_, Err(e)) => Err(e.to_string()),
+            },
+            Err(e) => Err(e.to_string()),
+        };
+        match mem {
+            Ok(m) => self.last_mem = Some(m),
+            Err(e) => {
+                // Before the first good read this is a standing condition; after it, the
+                // tree has exited (its last known figures are not carried past its end).
+                if !self.mem_warned && self.last_mem.is_none() && usage.is_ok() {
+                    self.mem_warned = true;
+                    warnings.push(format!(
+                        "process scope: {e}; RAM energy stays machine-wide, not attributed"
+                    ));
+                }
+                self.last_mem = None;
+            }
+        }
+        match usage {
             Ok(cur) => {
+                let cur = cur.ticks;
                 if let Some(last) = self.last {
                     self.acc += cur.saturating_sub(last);
                 }
@@ -111,7 +180,7 @@ impl ProcTracker {
             }
             Err(e) if !self.warned => {
                 self.warned = true;
-                warning = Some(format!(
+                warnings.push(format!(
                     "process scope: {e}; the tree's CPU time is counted up to its last read"
                 ));
             }
@@ -123,8 +192,11 @@ impl ProcTracker {
         let point = ProcPoint {
             tree_ticks: self.acc,
             busy_ticks: self.last_busy,
+            tree_rss_byte_s: self.rss_byte_s,
+            used_byte_s: self.used_byte_s,
+            mem_covered_s: self.mem_covered_s,
         };
-        (point, warning)
+        (point, warnings)
     }
 }
 
@@ -175,12 +247,10 @@ impl State {
                 }
             }
         }
-        let proc = match self.proc.as_mut().map(|p| p.point()) {
-            Some((point, warning)) => {
+        let proc = match self.proc.as_mut().map(|p| p.point(t_s)) {
+            Some((point, warnings)) => {
                 // A standing condition, not an event: every later window carries it.
-                if let Some(w) = warning {
-                    self.startup_warnings.push(w);
-                }
+                self.startup_warnings.extend(warnings);
                 Some(point)
             }
             None => None,
@@ -435,6 +505,22 @@ impl State {
             idle_total += idle_j;
             c.process_j = Some(share * (c.energy_j - idle_j).max(0.0));
         }
+        // RAM: the tree's time-weighted share of the memory in use; the rest is kept apart
+        // (like the idle CPU), billed to no one.
+        let d_rss = b.tree_rss_byte_s - a.tree_rss_byte_s;
+        let d_used = b.used_byte_s - a.used_byte_s;
+        let d_cov = b.mem_covered_s - a.mem_covered_s;
+        let ram_share = (d_cov > 0.0 && d_used > 0.0).then(|| (d_rss / d_used).clamp(0.0, 1.0));
+        let mut ram_apart_j = 0.0;
+        if let Some(rs) = ram_share {
+            for c in components.iter_mut() {
+                if c.counted && c.component.class() == ComponentClass::Ram {
+                    let billed = rs * c.energy_j;
+                    c.process_j = Some(billed);
+                    ram_apart_j += c.energy_j - billed;
+                }
+            }
+        }
         if sources.contains(&"none") {
             warnings.push(
                 "process scope without an idle baseline for a measured CPU: the tree is billed \
@@ -449,6 +535,10 @@ impl State {
             share,
             cpu_idle_j: idle_total,
             idle_source: sources.join("+"),
+            ram_share,
+            tree_ram_bytes: ram_share.map(|_| d_rss / d_cov),
+            machine_ram_used_bytes: ram_share.map(|_| d_used / d_cov),
+            ram_apart_j,
         }
     }
 }
@@ -516,14 +606,7 @@ impl Meter {
             })
             .collect();
         let proc = match config.scope {
-            Scope::Process { pid } => Some(ProcTracker {
-                procfs_root: config.procfs_root.clone(),
-                pid,
-                acc: 0,
-                last: None,
-                last_busy: 0,
-                warned: false,
-            }),
+            Scope::Process { pid } => Some(ProcTracker::new(config.procfs_root.clone(), pid)),
             Scope::Machine => None,
         };
         let n = sensors.len();
@@ -642,14 +725,7 @@ impl Meter {
     pub fn track_process(&self, pid: u32) {
         let mut st = self.shared.lock();
         st.config.scope = Scope::Process { pid };
-        st.proc = Some(ProcTracker {
-            procfs_root: st.config.procfs_root.clone(),
-            pid,
-            acc: 0,
-            last: None,
-            last_busy: 0,
-            warned: false,
-        });
+        st.proc = Some(ProcTracker::new(st.config.procfs_root.clone(), pid));
     }
 
     /// Total power of the counted components over the latest sample interval, in watts.

@@ -211,7 +211,58 @@ fn parent_map(procfs: &Path) -> HashMap<u32, Vec<u32>> {
 /// Sum of `ticks` over the live process tree rooted at `root` (root included). Processes that
 /// vanish between listing and reading are skipped. Errors only if the root can't be read.
 pub fn tree_ticks(procfs: &Path, root: u32) -> Result<u64, ProcError> {
+    Ok(tree_usage(procfs, root, false)?.ticks)
+}
+
+/// What a process tree uses now: CPU ticks (see `PidStat::ticks`) and resident memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TreeUsage {
+    pub ticks: u64,
+    /// Sum of the members' resident set sizes (`<pid>/statm` field 2 x page size), bytes;
+    /// `None` when the root's `statm` cannot be read (or was not asked for).
+    pub rss_bytes: Option<u64>,
+}
+
+/// Resident set size of one process from `<pid>/statm`, in bytes.
+pub fn read_pid_rss(procfs: &Path, pid: u32) -> Result<u64, ProcError> {
+    let path = procfs.join(pid.to_string()).join("statm");
+    parse_statm_rss(&read(&path)?, &path)
+}
+
+/// Field 2 (resident pages) of a `statm` text, in bytes.
+pub fn parse_statm_rss(text: &str, path: &Path) -> Result<u64, ProcError> {
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(|pages| pages.saturating_mul(page_size()))
+        .ok_or_else(|| ProcError::Parse {
+            path: path.to_path_buf(),
+            what: format!(
+                "field 2 (resident pages) missing or not a number: {:?}",
+                text.trim()
+            ),
+        })
+}
+
+/// The page size, the unit of `statm`.
+pub fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if p > 0 {
+        p as u64
+    } else {
+        4096
+    }
+}
+
+/// CPU ticks and (with `rss`) resident memory of the live tree rooted at `root`.
+pub fn tree_usage(procfs: &Path, root: u32, rss: bool) -> Result<TreeUsage, ProcError> {
     let mut total = read_pid_stat(procfs, root)?.ticks;
+    let mut rss_total = if rss {
+        read_pid_rss(procfs, root).ok()
+    } else {
+        None
+    };
     let mut scanned: Option<HashMap<u32, Vec<u32>>> = None;
     let mut stack = vec![root];
     let mut seen = BTreeSet::from([root]);
@@ -231,10 +282,17 @@ pub fn tree_ticks(procfs: &Path, root: u32) -> Result<u64, ProcError> {
             if let Ok(st) = read_pid_stat(procfs, kid) {
                 total += st.ticks;
                 stack.push(kid);
+                if let Some(r) = rss_total.as_mut() {
+                    // A member gone between the two reads holds no memory any more.
+                    *r += read_pid_rss(procfs, kid).unwrap_or(0);
+                }
             }
         }
     }
-    Ok(total)
+    Ok(TreeUsage {
+        ticks: total,
+        rss_bytes: rss_total,
+    })
 }
 
 /// Clock ticks per second (USER_HZ), the unit of `/proc/stat` and `<pid>/stat` times.

@@ -53,7 +53,8 @@ pub struct Sample {
 }
 
 /// The process-scope attribution of a window (Kepler's rule): the tree is billed
-/// `share x max(0, cpu_energy - idle_energy)`, with `share = tree CPU time / machine busy CPU time`.
+/// `share x max(0, cpu_energy - idle_energy)`, with `share = tree CPU time / machine busy CPU time`,
+/// and `ram_share x ram_energy`, with `ram_share = tree RSS / machine RAM in use`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProcessShare {
     pub pid: u32,
@@ -64,6 +65,23 @@ pub struct ProcessShare {
     pub cpu_idle_j: f64,
     /// Where the idle power came from: "baseline", "power model", or "none".
     pub idle_source: String,
+    /// The tree's share of the RAM in use over the window: its mean resident set (sum over the
+    /// tree of `<pid>/statm` RSS) over the machine's mean `MemTotal - MemAvailable`, both
+    /// time-weighted over the polls, capped at 1. The tree is billed this share of every
+    /// counted RAM component (estimate or DRAM RAPL). `None`: not readable, RAM stays
+    /// machine-wide (a warning says why).
+    #[serde(default)]
+    pub ram_share: Option<f64>,
+    /// The tree's mean resident memory over the window, bytes.
+    #[serde(default)]
+    pub tree_ram_bytes: Option<f64>,
+    /// The machine's mean RAM in use over the window, bytes.
+    #[serde(default)]
+    pub machine_ram_used_bytes: Option<f64>,
+    /// RAM energy over the window not billed to the tree (the rest of the machine's), kept
+    /// apart like `cpu_idle_j`.
+    #[serde(default)]
+    pub ram_apart_j: f64,
 }
 
 /// Idle power per component, measured before the workload.

@@ -278,7 +278,16 @@ fn process_scope_bills_the_tree_its_share_of_dynamic_cpu_energy() {
         0.25 * (cpu.energy_j - idle_j),
         "billed",
     );
-    // RAM stays machine-wide; the total bills the process share for the CPU.
+    // No `<pid>/statm` in this tree: RAM stays machine-wide, with a warning saying so; the
+    // total bills the process share for the CPU.
+    assert!(p.ram_share.is_none());
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("statm") && w.contains("RAM energy stays machine-wide")),
+        "{:?}",
+        r.warnings
+    );
     let ram = r
         .components
         .iter()
@@ -379,4 +388,64 @@ fn gpu_utilisation_is_the_mean_over_counted_gpus_and_the_window() {
         60.0,
         "mean of 40 and 80",
     );
+}
+
+#[test]
+fn process_scope_bills_the_tree_its_share_of_the_ram_in_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty_sys = dir.path().join("sys"); // no powercap: CPU and RAM estimated
+    let (_p, proc_root) = temp_tree("procfs/basic");
+    let write = |rel: &str, text: &str| {
+        let p = proc_root.join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    };
+    // Tree 4242 -> 4243 resident 300 + 100 pages; neighbour 999 holds 10 000 pages.
+    write("4242/stat", &pid_stat(4242, 1, 10, 0));
+    write("4242/statm", "5000 300 50 10 0 400 0\n");
+    write("4242/task/4242/children", "4243");
+    write("4243/stat", &pid_stat(4243, 4242, 5, 0));
+    write("4243/statm", "2000 100 20 10 0 150 0\n");
+    write("4243/task/4243/children", "");
+    write("999/stat", &pid_stat(999, 1, 500, 0));
+    write("999/statm", "90000 10000 0 0 0 0 0\n");
+    let mut cfg = config(&empty_sys, &proc_root);
+    cfg.scope = Scope::Process { pid: 4242 };
+    // No sampler poll inside the window: its edges alone decide (deterministic).
+    cfg.interval = Duration::from_secs(3600);
+    let meter = Meter::start(cfg).unwrap();
+    let w = meter.open_window("w");
+    std::thread::sleep(Duration::from_millis(20));
+    // The tree exits before the window closes (a zombie's statm reads zero): its last
+    // interval is still billed with the memory it held while alive.
+    write("4242/statm", "0 0 0 0 0 0 0\n");
+    write("4243/statm", "0 0 0 0 0 0 0\n");
+    let r = meter.close_window(w).unwrap();
+    let p = r.process.as_ref().unwrap();
+    // meminfo: MemTotal 16 777 216 kB - MemAvailable 12 000 000 kB in use.
+    let used = (16_777_216u64 - 12_000_000) * 1024;
+    let rss = 400 * powerhungry_meter::procfs::page_size();
+    let share = rss as f64 / used as f64;
+    assert_close(p.ram_share.unwrap(), share, "ram share");
+    assert_close(p.tree_ram_bytes.unwrap(), rss as f64, "tree rss");
+    assert_close(p.machine_ram_used_bytes.unwrap(), used as f64, "ram in use");
+    let ram = r
+        .components
+        .iter()
+        .find(|c| c.component == Component::Ram)
+        .unwrap();
+    assert!(ram.energy_j > 0.0);
+    assert_close(ram.process_j.unwrap(), share * ram.energy_j, "ram billed");
+    assert_close(
+        p.ram_apart_j,
+        ram.energy_j - ram.process_j.unwrap(),
+        "ram kept apart",
+    );
+    let cpu = r.components.iter().find(|c| c.component == PKG).unwrap();
+    assert_close(
+        r.total_j(),
+        cpu.process_j.unwrap() + ram.process_j.unwrap(),
+        "total bills both shares",
+    );
+    assert!(r.total_j() < cpu.energy_j + ram.energy_j);
 }
