@@ -4,7 +4,6 @@
 
 use crate::sink::{LocationRecord, Phase, RepetitionRecord};
 use anyhow::Result;
-use powerhungry_stats::percentile;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -33,8 +32,13 @@ pub struct Row {
     pub g_co2e_per_1000: f64,
     /// Metric name -> mean over repetitions.
     pub metrics: BTreeMap<String, f64>,
+    /// Latency percentiles: the mean over repetitions of each repetition's own p50 / p95
+    /// (the report uses the same definition).
     pub latency_p50_ms: Option<f64>,
     pub latency_p95_ms: Option<f64>,
+    /// Why the energy is not whole, when it is not: a needed device went uncounted (another
+    /// meter held it) or nothing was measured. Such a row is not comparable with the others.
+    pub incomplete: Option<String>,
     /// Mean duration of each phase's window, seconds.
     pub phase_seconds: BTreeMap<String, f64>,
     /// Mean energy of each phase's window per repetition, Wh (load and fit are what
@@ -129,11 +133,29 @@ fn row(model: String, dataset: String, reps: &[&RepetitionRecord], loc: &Locatio
                 .push(w.total_joules() / J_PER_WH);
         }
     }
-    let latencies: Vec<f64> = reps
-        .iter()
-        .flat_map(|r| r.inferences.iter().map(|i| i.latency_s * 1000.0))
-        .collect();
     let mean_of = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
+    let mean_ms = |f: &dyn Fn(&RepetitionRecord) -> Option<f64>| {
+        let v: Option<Vec<f64>> = reps.iter().map(|r| f(r).map(|s| s * 1000.0)).collect();
+        v.filter(|v| !v.is_empty()).map(|v| mean_of(&v))
+    };
+    let bad: Vec<(u32, String)> = reps
+        .iter()
+        .filter_map(|r| r.incomplete().map(|why| (r.index, why)))
+        .collect();
+    let incomplete = (!bad.is_empty()).then(|| {
+        let mut reasons: Vec<&str> = bad.iter().map(|(_, w)| w.as_str()).collect();
+        reasons.sort();
+        reasons.dedup();
+        format!(
+            "{} in {} of {} repetition(s)",
+            reasons.join("; "),
+            bad.len(),
+            reps.len()
+        )
+    });
+    let nothing = reps
+        .iter()
+        .all(|r| r.inference_window().is_some_and(|w| w.nothing_measured));
     Row {
         model,
         dataset,
@@ -154,8 +176,9 @@ fn row(model: String, dataset: String, reps: &[&RepetitionRecord], loc: &Locatio
             .iter()
             .map(|(k, v)| (k.clone(), mean_of(v)))
             .collect(),
-        latency_p50_ms: percentile(&latencies, 50.0),
-        latency_p95_ms: percentile(&latencies, 95.0),
+        latency_p50_ms: mean_ms(&|r| r.latency_p50_s),
+        latency_p95_ms: mean_ms(&|r| r.latency_p95_s),
+        incomplete,
         phase_seconds: phases
             .iter()
             .map(|(k, v)| (k.clone(), mean_of(v)))
@@ -421,7 +444,10 @@ mod tests {
         assert!((r.wh_per_1000_mean - 1.25).abs() < 1e-12);
         let sd = (0.125f64).sqrt(); // deviations ±0.25, n - 1 = 1
         assert!((r.wh_per_1000_sd.unwrap() - sd).abs() < 1e-12);
-        assert!((r.wh_per_1000_ci95.unwrap() - 12.706 * sd / 2f64.sqrt()).abs() < 1e-12);
+        // t(0.975, 1) = 12.7062047361747 (exact; the old table said 12.706).
+        assert!(
+            (r.wh_per_1000_ci95.unwrap() - 12.706_204_736_174_7 * sd / 2f64.sqrt()).abs() < 1e-9
+        );
         assert!((r.g_co2e_per_1000 - 1.25 / 1000.0 * 200.0).abs() < 1e-12);
         assert_eq!(r.methods, "cpu=measured:rapl|estimated:cpu-load");
         assert_eq!(r.wh_per_1000_above_idle_mean, None);
