@@ -511,3 +511,151 @@ fn csv_utilisation_columns_from_a_fake_procfs() {
     // No GPU: no GPU utilisation, empty rather than 0.
     assert_eq!(col("gpu_utilization_percent"), "");
 }
+
+/// Start `measure` on a command that writes its pid to `pid` and then sleeps; wait until the
+/// pid is there. Returns the powerhungry process and the command's pid.
+fn start_sleeper(dir: &Path, extra: &[&str]) -> (std::process::Child, i32) {
+    let pidfile = dir.join("pid");
+    let script = format!(
+        "echo $$ > {}.tmp; mv {0}.tmp {0}; exec sleep 30",
+        pidfile.display()
+    );
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("powerhungry"))
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("POWERHUNGRY_CLAIM_DIR", dir.join("claims"))
+        .args(["measure", "--gpus", "none", "--country", "FRA"])
+        .args(["--json", "out.json", "--sysfs-root"])
+        .arg(dir.join("no-sys"))
+        .args(extra)
+        .args(["--", "sh", "-c", &script])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let t0 = std::time::Instant::now();
+    let pid = loop {
+        if let Ok(s) = fs::read_to_string(&pidfile) {
+            break s.trim().parse::<i32>().unwrap();
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "command never started"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    (child, pid)
+}
+
+fn alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks for existence.
+    unsafe { libc::kill(pid, 0) == 0 }
+}
+
+fn signal_reaches_the_command_and_the_row_says_interrupted(sig: i32, name: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let (ph, pid) = start_sleeper(dir.path(), &[]);
+    // SAFETY: kill on the powerhungry process this test started.
+    assert_eq!(unsafe { libc::kill(ph.id() as i32, sig) }, 0);
+    let out = ph.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Exited (not killed), as the command did: 128 + n.
+    assert_eq!(out.status.code(), Some(128 + sig), "{err}");
+    // Forwarded, waited for and reaped: no orphan left running.
+    if alive(pid) {
+        // SAFETY: clean up the orphan this test's subject left.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        panic!("the command (pid {pid}) was left running: {err}");
+    }
+    assert!(
+        err.contains(&format!("killed by signal {sig} ({name})")),
+        "{err}"
+    );
+    assert!(err.contains("interrupted"), "{err}");
+    let mut rdr = csv::Reader::from_path(dir.path().join("emissions.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 1);
+    let mode = &rows[0][V3.iter().position(|c| *c == "tracking_mode").unwrap()];
+    assert_eq!(mode, format!("machine; interrupted by {name}"));
+    let v = json(&dir.path().join("out.json"));
+    assert_eq!(v["interrupted"]["name"], name, "{v}");
+    assert_eq!(v["interrupted"]["signal"], sig);
+    assert_eq!(v["exit_code"], 128 + sig);
+}
+
+#[test]
+fn sigterm_is_forwarded_and_the_row_is_written() {
+    signal_reaches_the_command_and_the_row_says_interrupted(libc::SIGTERM, "SIGTERM");
+}
+
+#[test]
+fn sigint_to_powerhungry_alone_is_forwarded() {
+    signal_reaches_the_command_and_the_row_says_interrupted(libc::SIGINT, "SIGINT");
+}
+
+#[test]
+fn sighup_is_forwarded() {
+    signal_reaches_the_command_and_the_row_says_interrupted(libc::SIGHUP, "SIGHUP");
+}
+
+#[test]
+fn a_command_killed_by_a_signal_is_reported_as_such() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = measure(dir.path())
+        .args(["--no-csv", "--country", "FRA", "--json", "k.json"])
+        .args(["--", "sh", "-c", "kill -TERM $$"])
+        .assert()
+        .code(143)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("killed by signal 15 (SIGTERM)"), "{err}");
+    assert!(!err.contains("exited with 143"), "{err}");
+    // Not interrupted: powerhungry itself got no signal.
+    assert!(json(&dir.path().join("k.json"))["interrupted"].is_null());
+}
+
+#[test]
+fn missing_output_directories_are_refused_before_the_command_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, value) in [
+        ("--json", "no/such/dir/out.json"),
+        ("--output", "nope/e.csv"),
+    ] {
+        let out = measure(dir.path())
+            .args(["--country", "FRA", flag, value, "--", "touch", "ran"])
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(flag) && err.contains(value), "{err}");
+        assert!(!dir.path().join("ran").exists(), "{flag}: the command ran");
+    }
+}
+
+#[test]
+fn a_failed_row_write_keeps_the_commands_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("sub");
+    fs::create_dir(&sub).unwrap();
+    // The directory disappears while the command runs.
+    let out = measure(dir.path())
+        .args([
+            "--country",
+            "FRA",
+            "--json",
+            "sub/out.json",
+            "--output",
+            "sub/e.csv",
+        ])
+        .args(["--", "sh", "-c", "rmdir sub; exit 7"])
+        .assert()
+        .code(7)
+        .get_output()
+        .clone();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sub/out.json") && err.contains("sub/e.csv"),
+        "{err}"
+    );
+}

@@ -1,11 +1,15 @@
 //! `powerhungry measure [options] -- CMD ARGS...`: run a command under the meter, pass its exit
 //! code through, print energy per component with its method, CO2e, append a CodeCarbon row.
 
+mod signals;
+mod summary;
+
 use super::location::LocationFlags;
 use anyhow::{bail, Context};
 use powerhungry_meter::claim::default_claim_dir;
 use powerhungry_meter::{GpuSelection, Meter, MeterConfig, MeterReport, WindowReport};
-use std::path::PathBuf;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
@@ -101,7 +105,13 @@ fn parse_gpus(s: Option<&str>) -> anyhow::Result<GpuSelection> {
 #[derive(serde::Serialize)]
 struct JsonOut<'a> {
     command: &'a [String],
+    /// The shell convention: the command's exit code, or 128 + the signal that killed it.
     exit_code: u8,
+    /// "exited with 3", "was killed by signal 15 (SIGTERM)".
+    ended: &'a str,
+    /// Set when powerhungry got a signal and forwarded it to the command: the figures cover
+    /// the run up to the command's exit, not a finished run.
+    interrupted: Option<Interrupted>,
     /// The command's window: what the summary and the CSV row report.
     window: &'a WindowReport,
     emissions: powerhungry_carbon::Emissions,
@@ -109,6 +119,21 @@ struct JsonOut<'a> {
     meter: &'a MeterReport,
     /// What measuring cost: this process's own CPU time and peak RSS (the command excluded).
     meter_cost: SelfCost,
+}
+
+#[derive(serde::Serialize)]
+struct Interrupted {
+    signal: i32,
+    name: String,
+}
+
+impl Interrupted {
+    fn new(signal: i32) -> Self {
+        Self {
+            signal,
+            name: signals::name(signal),
+        }
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -145,11 +170,23 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
     }
     let gpus = parse_gpus(args.gpus.as_deref())?;
-    // Resolve the location before running anything: a typo must not cost a whole run.
+    // Resolve the location and check the outputs before running anything: a typo or a missing
+    // directory must not cost a whole run.
     let location = args.location.resolve()?;
+    if let Some(path) = &args.json {
+        check_writable(path, "--json")?;
+    }
     if !args.no_csv {
+        check_writable(&args.output, "--output")?;
         csv::precheck(&args.output, args.new_file_on_mismatch)?;
     }
+    let (program, rest) = args
+        .command
+        .split_first()
+        .context("no command given after `--`")?;
+
+    // Before the meter starts its threads and before the command exists (see signals.rs).
+    let signals = signals::Forwarder::block().context("blocking signals")?;
 
     let config = MeterConfig {
         interval: Duration::from_millis(args.interval_ms),
@@ -171,27 +208,28 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         );
     }
     let meter = Meter::start(config).context("starting the meter")?;
+    if let Some(sig) = signals.pending() {
+        eprintln!(
+            "powerhungry: got {} before the command started; not running it",
+            signals::name(sig)
+        );
+        return Ok((128 + sig).min(255) as u8);
+    }
 
-    let (program, rest) = args
-        .command
-        .split_first()
-        .context("no command given after `--`")?;
     // Machine scope: the window opens before the command exists, so none of its energy is
     // missed. Process scope needs the pid first; the window opens right after the spawn.
     let early = (args.scope == ScopeArg::Machine).then(|| meter.open_window("command"));
-    let mut child = Command::new(program)
-        .args(rest)
-        .spawn()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => anyhow::anyhow!("command not found: {program:?}"),
-            std::io::ErrorKind::PermissionDenied => {
-                anyhow::anyhow!("command {program:?} is not executable (permission denied)")
-            }
-            _ => anyhow::anyhow!("cannot run {program:?}: {e}"),
-        })?;
+    let mut command = Command::new(program);
+    command.args(rest);
+    signals.prepare(&mut command);
+    let mut child = command.spawn().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => anyhow::anyhow!("command not found: {program:?}"),
+        std::io::ErrorKind::PermissionDenied => {
+            anyhow::anyhow!("command {program:?} is not executable (permission denied)")
+        }
+        _ => anyhow::anyhow!("cannot run {program:?}: {e}"),
+    })?;
     let pid = child.id();
-    // Like `time`: Ctrl-C goes to the command; we stay to report what it used.
-    let _guard = IgnoreInterrupts::new();
     let window = match early {
         Some(w) => w,
         None => {
@@ -199,21 +237,32 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             meter.open_window("command")
         }
     };
-    // Wait for the exit without reaping, so the process tree's final CPU times are still
-    // readable when the window closes.
-    wait_exited_keep_zombie(pid);
+    // Returns once the command has exited, not reaped, so the process tree's final CPU times
+    // are still readable when the window closes.
+    let waited = signals.wait(pid);
     let report = meter.close_window(window)?;
     let status = child.wait().context("waiting for the command")?;
     let meter_report = meter.finish()?;
     let exit_code = exit_code(status);
+    let ended = summary::how_it_ended(status);
 
     let total_j = report.total_j();
     let emissions = location.emissions(total_j);
-    summary::print(&args.command, exit_code, &report, &emissions, &location);
+    summary::print(
+        &args.command,
+        &ended,
+        waited.interrupted_by,
+        &report,
+        &emissions,
+        &location,
+    );
+    // From here on a failure is reported, and the command's exit code is still ours.
     if let Some(path) = &args.json {
         let out = JsonOut {
             command: &args.command,
             exit_code,
+            ended: &ended,
+            interrupted: waited.interrupted_by.map(Interrupted::new),
             window: &report,
             emissions,
             location: &location,
@@ -227,7 +276,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             std::io::Write::flush(&mut f)?;
             Ok(())
         };
-        write().with_context(|| format!("writing {}", path.display()))?;
+        if let Err(e) = write() {
+            eprintln!("powerhungry: error: writing {}: {e:#}", path.display());
+        }
     }
     if !args.no_csv {
         let row = csv::row(
@@ -235,12 +286,56 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             &report,
             &emissions,
             &location,
+            waited.interrupted_by,
             std::time::SystemTime::now(),
         );
-        let written = csv::append(&args.output, &row, args.new_file_on_mismatch)?;
-        eprintln!("  CSV row appended to {}", written.display());
+        match csv::append(&args.output, &row, args.new_file_on_mismatch) {
+            Ok(written) => eprintln!("  CSV row appended to {}", written.display()),
+            Err(e) => eprintln!(
+                "powerhungry: error: appending the CSV row to {}: {e:#}",
+                args.output.display()
+            ),
+        }
     }
     Ok(exit_code)
+}
+
+/// Fail before the run if `path` cannot be written: its directory missing or not writable,
+/// or it is a directory itself.
+fn check_writable(path: &Path, flag: &str) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => bail!(
+            "{flag} {}: {} is not a directory",
+            path.display(),
+            dir.display()
+        ),
+        Err(e) => bail!(
+            "{flag} {}: directory {} cannot be used: {e}",
+            path.display(),
+            dir.display()
+        ),
+    }
+    if path.is_dir() {
+        bail!("{flag} {}: is a directory", path.display());
+    }
+    let target = if path.exists() { path } else { dir };
+    let c = std::ffi::CString::new(target.as_os_str().as_bytes())
+        .with_context(|| format!("{flag} {}: invalid path", path.display()))?;
+    // SAFETY: access only reads the NUL-terminated path.
+    if unsafe { libc::access(c.as_ptr(), libc::W_OK) } != 0 {
+        bail!(
+            "{flag} {}: {} is not writable: {}",
+            path.display(),
+            target.display(),
+            std::io::Error::last_os_error()
+        );
+    }
+    Ok(())
 }
 
 /// The shell convention: the exit code, or 128 + signal number.
@@ -250,151 +345,6 @@ fn exit_code(status: ExitStatus) -> u8 {
         (Some(c), _) => (c & 0xff) as u8,
         (None, Some(sig)) => (128 + sig).min(255) as u8,
         _ => 1,
-    }
-}
-
-/// Block until `pid` has exited, leaving it a zombie (waitid with WNOWAIT).
-fn wait_exited_keep_zombie(pid: u32) {
-    loop {
-        // SAFETY: siginfo_t is plain data; waitid only writes into it.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        let r = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOWAIT,
-            )
-        };
-        if r == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            return;
-        }
-    }
-}
-
-/// Ignore SIGINT and SIGQUIT in this process while alive (the child keeps the defaults: it
-/// was spawned before this guard).
-struct IgnoreInterrupts {
-    old: [libc::sighandler_t; 2],
-}
-
-impl IgnoreInterrupts {
-    fn new() -> Self {
-        // SAFETY: installing SIG_IGN is async-signal-safe and has no preconditions.
-        unsafe {
-            Self {
-                old: [
-                    libc::signal(libc::SIGINT, libc::SIG_IGN),
-                    libc::signal(libc::SIGQUIT, libc::SIG_IGN),
-                ],
-            }
-        }
-    }
-}
-
-impl Drop for IgnoreInterrupts {
-    fn drop(&mut self) {
-        // SAFETY: restores the handlers saved in `new`.
-        unsafe {
-            libc::signal(libc::SIGINT, self.old[0]);
-            libc::signal(libc::SIGQUIT, self.old[1]);
-        }
-    }
-}
-
-mod summary {
-    use powerhungry_carbon::{Emissions, ResolvedIntensity};
-    use powerhungry_meter::WindowReport;
-
-    /// The command as a shell would take it back: words with spaces or quotes single-quoted.
-    fn shell_words(words: &[String]) -> String {
-        let quoted: Vec<String> = words
-            .iter()
-            .map(|w| {
-                let plain = !w.is_empty()
-                    && w.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
-                if plain {
-                    w.clone()
-                } else {
-                    format!("'{}'", w.replace('\'', "'\\''"))
-                }
-            })
-            .collect();
-        quoted.join(" ")
-    }
-
-    /// Human summary on stderr (stdout belongs to the command).
-    pub fn print(
-        command: &[String],
-        code: u8,
-        w: &WindowReport,
-        e: &Emissions,
-        loc: &ResolvedIntensity,
-    ) {
-        eprintln!();
-        eprintln!(
-            "powerhungry: `{}` exited with {code} after {:.3} s",
-            shell_words(command),
-            w.duration_s
-        );
-        for c in &w.components {
-            let mut extra = String::new();
-            if let Some(p) = c.process_j {
-                extra.push_str(&format!("  process tree: {p:.3} J"));
-            }
-            if let Some(a) = c.above_idle_j {
-                extra.push_str(&format!("  above idle: {a:.3} J"));
-            }
-            if !c.counted {
-                extra.push_str("  NOT COUNTED");
-            }
-            if let Some(n) = &c.note {
-                extra.push_str(&format!(" ({n})"));
-            }
-            eprintln!(
-                "  {:<28} {:>12.3} J  {}{extra}",
-                c.component.to_string(),
-                c.energy_j,
-                c.method
-            );
-        }
-        if let Some(p) = &w.process {
-            eprintln!(
-                "  process tree {}: {:.2} CPU-s of {:.2} busy CPU-s = {:.1} % share; CPU idle {:.3} J \
-                 kept apart (idle from {})",
-                p.pid,
-                p.tree_cpu_s,
-                p.machine_busy_cpu_s,
-                p.share * 100.0,
-                p.cpu_idle_j,
-                p.idle_source
-            );
-        }
-        let total = w.total_j();
-        let above = w
-            .above_idle_j()
-            .map(|a| format!("; above idle {a:.3} J"))
-            .unwrap_or_default();
-        let methods = match w.methods_label() {
-            m if m.is_empty() => "nothing counted here".to_string(),
-            m => m,
-        };
-        eprintln!(
-            "  total {:.3} J = {:.6} Wh ({methods}){above}",
-            total,
-            total / 3600.0,
-        );
-        eprintln!(
-            "  CO2e {:.4} g at {} ({:.1} gCO2e/kWh, PUE {:.2}, {})",
-            e.co2e_g, loc.label, loc.g_per_kwh, loc.pue, loc.source
-        );
-        if let Some(warn) = &loc.warning {
-            eprintln!("  warning: {warn}");
-        }
-        for warn in &w.warnings {
-            eprintln!("  warning: {warn}");
-        }
     }
 }
 
@@ -481,6 +431,7 @@ mod csv {
         w: &WindowReport,
         e: &Emissions,
         loc: &ResolvedIntensity,
+        interrupted_by: Option<i32>,
         ended: SystemTime,
     ) -> EmissionsRow {
         let energy = RunEnergy {
@@ -546,9 +497,15 @@ mod csv {
             row.ram_used_gb = Some(ram.used_bytes as f64 / (1u64 << 30) as f64);
             row.ram_utilization_percent = Some(ram.percent());
         }
-        row.tracking_mode = Some(match args.scope {
-            ScopeArg::Machine => "machine".into(),
-            ScopeArg::Process => "process".into(),
+        let mode = match args.scope {
+            ScopeArg::Machine => "machine",
+            ScopeArg::Process => "process",
+        };
+        // CodeCarbon's 38 columns have no place for it: an interrupted run says so in
+        // tracking_mode, so a filter on "machine" never takes it for a finished run.
+        row.tracking_mode = Some(match interrupted_by {
+            None => mode.to_string(),
+            Some(sig) => format!("{mode}; interrupted by {}", super::signals::name(sig)),
         });
         row
     }
