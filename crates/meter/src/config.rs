@@ -1,6 +1,7 @@
 //! Meter configuration: where the sensors look, what they count, how often they sample.
 
 use crate::claim::ClaimPolicy;
+use crate::sink::SampleSink;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -61,7 +62,39 @@ pub struct MeterConfig {
     /// The default, `Exclude`, is the historical library rule; see `ClaimPolicy`.
     #[serde(default)]
     pub claim_policy: ClaimPolicy,
+    /// Whether a closed window (other than the run's total) carries the samples taken while
+    /// it was open. Memory: the samples since the oldest open window opened. `false` (with a
+    /// `sample_sink` to stream them) keeps memory flat however long a window stays open.
+    #[serde(default = "default_true")]
+    pub window_samples: bool,
+    /// Whether `MeterReport::total` (the whole run) carries every sample: memory grows with the
+    /// run. Off by default: stream them with `sample_sink` instead.
+    #[serde(default)]
+    pub total_samples: bool,
+    /// How many of the latest samples the meter keeps for `live_watts` and
+    /// `Meter::recent_samples` (a ring), whatever the windows keep.
+    #[serde(default = "default_recent")]
+    pub recent_samples: usize,
+    /// Whether `finish` returns every closed window (`MeterReport::windows`, without their
+    /// samples). `false` for callers that keep each `close_window` result themselves (a bench
+    /// of a million windows).
+    #[serde(default = "default_true")]
+    pub keep_closed_windows: bool,
+    /// Receives every sample as it is taken (e.g. `SampleSink::json_lines(file)`).
+    #[serde(skip)]
+    pub sample_sink: Option<SampleSink>,
 }
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_recent() -> usize {
+    DEFAULT_RECENT_SAMPLES
+}
+
+/// Default of `MeterConfig::recent_samples`: a minute at the default 100 ms.
+pub const DEFAULT_RECENT_SAMPLES: usize = 600;
 
 impl Default for MeterConfig {
     fn default() -> Self {
@@ -78,6 +111,11 @@ impl Default for MeterConfig {
             claim_dir: None,
             claim_cpu_shared: false,
             claim_policy: ClaimPolicy::Exclude,
+            window_samples: true,
+            total_samples: false,
+            recent_samples: DEFAULT_RECENT_SAMPLES,
+            keep_closed_windows: true,
+            sample_sink: None,
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod rapl;
 pub mod report;
 pub mod sensor;
 pub mod setup;
+pub mod sink;
 
 pub use claim::{ClaimPolicy, ForeignClaim};
 pub use component::{Component, ComponentClass, Method};
@@ -36,3 +37,4 @@ pub use report::{
     SensorInfo, WindowReport,
 };
 pub use sensor::{FileSource, Poll, Reading, RealFiles, Sensor};
+pub use sink::{JsonLines, SampleSink, SampleWriter};

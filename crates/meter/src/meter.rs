@@ -12,7 +12,7 @@ use crate::report::{
 use crate::sensor::{Reading, Sensor};
 use crate::setup;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -203,6 +203,8 @@ impl ProcTracker {
 struct OpenWindow {
     name: String,
     at: Snapshot,
+    /// Whether this window returns its samples when it closes (they are kept until then).
+    keeps_samples: bool,
 }
 
 struct State {
@@ -211,7 +213,19 @@ struct State {
     infos: Vec<SensorInfo>,
     start: Instant,
     last: Snapshot,
-    samples: Vec<Sample>,
+    /// Samples in time order: those taken since the oldest sample-keeping open window opened,
+    /// and at least the latest `recent_samples` (the ring for `live_watts` and plots). Nothing
+    /// older is kept: memory is bounded by the open windows, not by the run's length.
+    history: VecDeque<Sample>,
+    /// Start of the oldest open window that keeps samples (`None`: no such window).
+    keep_from: Option<f64>,
+    /// A dropped sample's component buffer, reused by the next sample (no allocation per
+    /// sample in the steady state).
+    spare: Vec<ComponentPower>,
+    /// False during start-up (the first poll has nothing before it: it is not a sample).
+    sampling: bool,
+    /// The sample sink failed once: no more samples go to it.
+    sink_failed: bool,
     events: Vec<(f64, String)>,
     startup_warnings: Vec<String>,
     open: HashMap<WindowId, OpenWindow>,
@@ -225,8 +239,9 @@ struct State {
 }
 
 impl State {
-    /// Read every sensor now, record the sample since the previous poll, return the snapshot.
-    fn poll(&mut self) -> Snapshot {
+    /// Read every sensor now and record the sample since the previous poll (`self.last` is
+    /// the snapshot).
+    fn poll(&mut self) {
         let now = Instant::now();
         let t_s = now.duration_since(self.start).as_secs_f64();
         let mut readings = Vec::with_capacity(self.sensors.len());
@@ -262,37 +277,72 @@ impl State {
             cpu: None,
         };
         let dt = snap.t_s - self.last.t_s;
-        if dt > 0.0 {
-            let components: Vec<ComponentPower> = snap
-                .primaries()
-                .filter_map(|r| {
-                    self.last.find(r).map(|before| ComponentPower {
-                        component: r.component.clone(),
-                        method: r.method,
-                        watts: (r.energy_j - before) / dt,
-                        counted: r.counted,
-                    })
+        if dt > 0.0 && self.sampling {
+            let mut components = std::mem::take(&mut self.spare);
+            components.clear();
+            components.extend(snap.primaries().filter_map(|r| {
+                self.last.find(r).map(|before| ComponentPower {
+                    component: r.component.clone(),
+                    method: r.method,
+                    watts: (r.energy_j - before) / dt,
+                    counted: r.counted,
                 })
-                .collect();
+            }));
             let total_w = components
                 .iter()
                 .filter(|c| c.counted)
                 .map(|c| c.watts)
                 .fold(0.0, |a, b| a + b);
-            self.samples.push(Sample {
+            let sample = Sample {
                 t_s,
                 dt_s: dt,
                 total_w,
                 components,
-            });
+            };
+            if let (Some(sink), false) = (&self.config.sample_sink, self.sink_failed) {
+                if let Err(e) = sink.write(&sample) {
+                    self.sink_failed = true;
+                    self.events.push((
+                        t_s,
+                        format!("sample sink: {e}; later samples are not streamed"),
+                    ));
+                }
+            }
+            self.history.push_back(sample);
+            self.trim_history();
         }
-        self.last = snap.clone();
-        snap
+        self.last = snap;
+    }
+
+    /// Drop the samples no open window needs, beyond the ring of the latest ones.
+    fn trim_history(&mut self) {
+        let ring = self.config.recent_samples;
+        while self.history.len() > ring {
+            let Some(front) = self.history.front() else {
+                break;
+            };
+            if self.keep_from.is_some_and(|t| front.t_s > t) {
+                break;
+            }
+            if let Some(old) = self.history.pop_front() {
+                self.spare = old.components;
+            }
+        }
+    }
+
+    fn update_keep_from(&mut self) {
+        self.keep_from = self
+            .open
+            .values()
+            .filter(|w| w.keeps_samples)
+            .map(|w| w.at.t_s)
+            .reduce(f64::min);
     }
 
     /// A poll at a window edge: also the machine's CPU times, for the window's utilisation.
     fn edge_poll(&mut self) -> Snapshot {
-        let mut snap = self.poll();
+        self.poll();
+        let mut snap = self.last.clone();
         snap.cpu = procfs::read_cpu_times(&self.config.procfs_root).ok();
         snap
     }
@@ -358,6 +408,7 @@ impl State {
             ));
             // The run starts now, not before the wait.
             self.poll();
+            self.history.clear();
         }
         for c in &counted {
             if let Some(note) = self.claims.foreign_note(c) {
@@ -373,13 +424,22 @@ impl State {
         Ok(())
     }
 
-    fn report(&self, name: String, open: &Snapshot, close: &Snapshot) -> WindowReport {
+    fn report(
+        &self,
+        name: String,
+        open: &Snapshot,
+        close: &Snapshot,
+        keeps_samples: bool,
+    ) -> WindowReport {
         let duration = close.t_s - open.t_s;
         let mut warnings = self.startup_warnings.clone();
+        // Events and samples are in time order: the window's are found by bisection, so a
+        // close costs what is inside the window, not what came before it.
+        let first_event = self.events.partition_point(|(t, _)| *t <= open.t_s);
         warnings.extend(
-            self.events
+            self.events[first_event..]
                 .iter()
-                .filter(|(t, _)| *t > open.t_s && *t <= close.t_s)
+                .take_while(|(t, _)| *t <= close.t_s)
                 .map(|(_, w)| w.clone()),
         );
         let mut components = Vec::new();
@@ -419,12 +479,16 @@ impl State {
             .filter(|_| duration > 0.0)
             .map(|busy| 100.0 * busy / duration)
             .collect();
-        let samples = self
-            .samples
-            .iter()
-            .filter(|s| s.t_s > open.t_s && s.t_s <= close.t_s)
-            .cloned()
-            .collect();
+        let samples = if keeps_samples {
+            let first = self.history.partition_point(|s| s.t_s <= open.t_s);
+            self.history
+                .range(first..)
+                .take_while(|s| s.t_s <= close.t_s)
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
         // A window opened before `track_process` has no process figures: machine scope.
         let scope = if process.is_some() {
             self.config.scope
@@ -621,7 +685,11 @@ impl Meter {
                 proc: None,
                 cpu: None,
             },
-            samples: Vec::new(),
+            history: VecDeque::new(),
+            keep_from: None,
+            spare: Vec::new(),
+            sampling: false,
+            sink_failed: false,
             events: Vec::new(),
             startup_warnings: warnings,
             open: HashMap::new(),
@@ -634,8 +702,8 @@ impl Meter {
         };
         state.poll();
         state.claim_devices()?;
-        // The first poll has nothing before it: it is not a sample.
-        state.samples.clear();
+        // The first poll has nothing before it: it is not a sample. From here on, polls are.
+        state.sampling = true;
         let shared = Arc::new(Shared {
             state: Mutex::new(state),
             stop: Mutex::new(false),
@@ -657,17 +725,22 @@ impl Meter {
         if config.idle_seconds > 0.0 {
             meter.measure_idle(Duration::from_secs_f64(config.idle_seconds));
         }
-        meter.total = meter.open_window("total");
+        meter.total = meter.open_window_keeping("total", Some(config.total_samples));
         Ok(meter)
     }
 
     /// Measure idle power for `duration` (nothing else should run) and keep it as the
     /// baseline for every window closed afterwards. Returns it.
     pub fn measure_idle(&self, duration: Duration) -> Baseline {
-        let a = self.shared.lock().poll();
+        let a = {
+            let mut st = self.shared.lock();
+            st.poll();
+            st.last.clone()
+        };
         std::thread::sleep(duration);
         let mut st = self.shared.lock();
-        let b = st.poll();
+        st.poll();
+        let b = st.last.clone();
         let dt = b.t_s - a.t_s;
         let components = b
             .primaries()
@@ -694,17 +767,25 @@ impl Meter {
 
     /// Open a named window now (counters are read at this instant). Windows may nest/overlap.
     pub fn open_window(&self, name: &str) -> WindowId {
+        self.open_window_keeping(name, None)
+    }
+
+    /// `keeps`: whether the window returns its samples (`None`: `config.window_samples`).
+    fn open_window_keeping(&self, name: &str, keeps: Option<bool>) -> WindowId {
         let mut st = self.shared.lock();
         let at = st.edge_poll();
         let id = WindowId(st.next_id);
         st.next_id += 1;
+        let keeps_samples = keeps.unwrap_or(st.config.window_samples);
         st.open.insert(
             id,
             OpenWindow {
                 name: name.to_string(),
                 at,
+                keeps_samples,
             },
         );
+        st.update_keep_from();
         id
     }
 
@@ -713,9 +794,14 @@ impl Meter {
         let mut st = self.shared.lock();
         let open = st.open.remove(&id).ok_or(MeterError::UnknownWindow(id))?;
         let close = st.edge_poll();
-        let report = st.report(open.name, &open.at, &close);
-        if id != self.total {
-            st.closed.push(report.clone());
+        let report = st.report(open.name, &open.at, &close, open.keeps_samples);
+        st.update_keep_from();
+        st.trim_history();
+        if id != self.total && st.config.keep_closed_windows {
+            // Kept for `finish` without its samples: they went to the caller just now.
+            let mut kept = report.clone();
+            kept.samples = Vec::new();
+            st.closed.push(kept);
         }
         Ok(report)
     }
@@ -730,7 +816,20 @@ impl Meter {
 
     /// Total power of the counted components over the latest sample interval, in watts.
     pub fn live_watts(&self) -> f64 {
-        self.shared.lock().samples.last().map_or(0.0, |s| s.total_w)
+        self.shared.lock().history.back().map_or(0.0, |s| s.total_w)
+    }
+
+    /// The latest samples (up to `MeterConfig::recent_samples`), oldest first, for plots.
+    pub fn recent_samples(&self) -> Vec<Sample> {
+        let st = self.shared.lock();
+        let n = st.history.len().min(st.config.recent_samples);
+        st.history.range(st.history.len() - n..).cloned().collect()
+    }
+
+    /// How many samples the meter holds now (open windows' and the ring), for tests and
+    /// benchmarks of its memory.
+    pub fn held_samples(&self) -> usize {
+        self.shared.lock().history.len()
     }
 
     /// The sensors in use.
@@ -751,6 +850,11 @@ impl Meter {
         let sampler = self.stop_thread();
         let st = self.shared.lock();
         let mut warnings = st.startup_warnings.clone();
+        if let (Some(sink), false) = (&st.config.sample_sink, st.sink_failed) {
+            if let Err(e) = sink.flush() {
+                warnings.push(format!("sample sink: {e} (flushing at the end of the run)"));
+            }
+        }
         if let Err(e) = sampler {
             warnings.push(format!(
                 "{e}: samples stop where it died; window energies are intact"
