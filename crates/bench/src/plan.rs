@@ -3,9 +3,11 @@
 //! jobs still to do (those already committed, on `--resume`, are left out).
 
 use crate::sink::{DatasetRecord, RepetitionKey};
-use crate::suite::{DatasetEntry, Protocol, Suite};
+use crate::suite::{DatasetEntry, DatasetSources, Protocol, Suite};
 use anyhow::{Context, Result};
-use powerhungry_datasets::{load_dataset, stratified_sample, train_test_split, LoadedDataset};
+use powerhungry_datasets::{
+    load_dataset, stratified_sample, train_test_split, DatasetSpec, LoadedDataset,
+};
 use powerhungry_tasks::Example;
 use std::collections::HashSet;
 use std::path::Path;
@@ -25,6 +27,8 @@ pub struct PreparedDataset {
     pub warmup: Vec<usize>,
     /// Things the user should know (a sample smaller than asked, undecodable lines).
     pub notes: Vec<String>,
+    /// Which train/test split was used, in words, for the summary and the store.
+    pub split: String,
 }
 
 impl PreparedDataset {
@@ -65,13 +69,57 @@ pub fn prepare_dataset(
     protocol: &Protocol,
     base: &Path,
 ) -> Result<PreparedDataset> {
-    let spec = entry.source.resolved(base);
-    let loaded = load_dataset(&spec).with_context(|| format!("dataset `{}`", entry.name))?;
-    let ex = &loaded.examples;
-    let labelled = ex.iter().all(|e| e.label.is_some());
-    let split = train_test_split(ex, protocol.test_fraction, protocol.seed, labelled)
-        .with_context(|| format!("dataset `{}`: train/test split", entry.name))?;
+    let load = |spec: &DatasetSpec, part: &str| {
+        load_dataset(&spec.resolved(base))
+            .with_context(|| format!("dataset `{}`{part}", entry.name))
+    };
+    let sources = entry
+        .sources()
+        .map_err(|e| anyhow::anyhow!("dataset `{}`: {e}", entry.name))?;
     let mut notes = Vec::new();
+    let (loaded, split, description) = match sources {
+        DatasetSources::One(spec) => {
+            let loaded = load(spec, "")?;
+            let ex = &loaded.examples;
+            let labelled = ex.iter().all(|e| e.label.is_some());
+            let split = train_test_split(ex, protocol.test_fraction, protocol.seed, labelled)
+                .with_context(|| format!("dataset `{}`: train/test split", entry.name))?;
+            if let Some(part) = &spec.split {
+                notes.push(format!(
+                    "dataset `{}`: `split = \"{part}\"` selects files, which the harness then \
+                     splits again ({:.0} % test, seed {}); to use the dataset's own train and \
+                     test files, give `[datasets.train]` and `[datasets.test]` instead of \
+                     `source`",
+                    entry.name,
+                    protocol.test_fraction * 100.0,
+                    protocol.seed
+                ));
+            }
+            let description = format!(
+                "one source split by the harness: {:.0} % test, seed {}",
+                protocol.test_fraction * 100.0,
+                protocol.seed
+            );
+            (loaded, split, description)
+        }
+        DatasetSources::OwnSplit { train, test } => {
+            let test_part = load(test, " (test part)")?;
+            let train_part = match train {
+                Some(t) => Some(load(t, " (train part)")?),
+                None => None,
+            };
+            let description = format!(
+                "the dataset's own split: train {}, test {}",
+                train_part
+                    .as_ref()
+                    .map_or("none".to_string(), |t| files_of(t)),
+                files_of(&test_part)
+            );
+            let (loaded, split) = powerhungry_datasets::join_own_split(train_part, test_part);
+            (loaded, split, description)
+        }
+    };
+    let ex = &loaded.examples;
     if loaded.report.undecodable_lines > 0 || loaded.report.skipped_empty > 0 {
         notes.push(format!(
             "dataset `{}`: {}",
@@ -95,9 +143,36 @@ pub fn prepare_dataset(
         }
         _ => split.train.clone(),
     };
-    let warmup = (0..protocol.warmup as usize)
-        .map(|k| train[k % train.len()])
-        .collect();
+    // Warm-up inputs come from the training part; a dataset with only a test part warms up on
+    // test rows outside the sample, or (none left) on the sample itself, and says so.
+    let warm_pool: Vec<usize> = if !train.is_empty() {
+        train.clone()
+    } else {
+        let in_sample: HashSet<usize> = sample.iter().copied().collect();
+        let rest: Vec<usize> = split
+            .test
+            .iter()
+            .copied()
+            .filter(|i| !in_sample.contains(i))
+            .collect();
+        if rest.is_empty() && protocol.warmup > 0 {
+            notes.push(format!(
+                "dataset `{}`: no training part and no test rows outside the sample: the \
+                 warm-up inferences reuse sampled inputs",
+                entry.name
+            ));
+            sample.clone()
+        } else {
+            rest
+        }
+    };
+    let warmup = if warm_pool.is_empty() {
+        Vec::new()
+    } else {
+        (0..protocol.warmup as usize)
+            .map(|k| warm_pool[k % warm_pool.len()])
+            .collect()
+    };
     Ok(PreparedDataset {
         entry: entry.clone(),
         spec_json,
@@ -106,7 +181,19 @@ pub fn prepare_dataset(
         sample,
         warmup,
         notes,
+        split: description,
     })
+}
+
+/// The files of a loaded part, for the split description.
+fn files_of(d: &LoadedDataset) -> String {
+    let names: Vec<String> = d
+        .report
+        .files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
+    format!("{} ({} rows)", names.join(", "), d.examples.len())
 }
 
 /// One repetition to run.

@@ -140,8 +140,56 @@ pub use powerhungry_tasks::TaskName;
 pub struct DatasetEntry {
     pub name: String,
     pub task: TaskName,
-    /// Where and how to read it; relative paths are taken from the suite file's folder.
-    pub source: DatasetSpec,
+    /// Where and how to read it, as one source that the harness splits into train and test
+    /// parts (`protocol.test_fraction`, seeded); relative paths are taken from the suite
+    /// file's folder. Give either `source`, or `test` (and `train`) for a dataset that comes
+    /// with its own split files.
+    #[serde(default)]
+    pub source: Option<DatasetSpec>,
+    /// The dataset's own training part (a benchmark's official train file), used as is.
+    #[serde(default)]
+    pub train: Option<DatasetSpec>,
+    /// The dataset's own test part: the measured sample is drawn from it, never re-split.
+    #[serde(default)]
+    pub test: Option<DatasetSpec>,
+}
+
+/// Where a dataset's examples come from, once the suite is validated.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DatasetSources<'a> {
+    /// One source, split by the harness with the protocol's seed and test fraction.
+    One(&'a DatasetSpec),
+    /// The dataset's own parts; `train` may be absent (models that are not fitted need none).
+    OwnSplit {
+        train: Option<&'a DatasetSpec>,
+        test: &'a DatasetSpec,
+    },
+}
+
+impl DatasetEntry {
+    /// The sources of a validated entry (`validate` guarantees one of the two shapes).
+    pub fn sources(&self) -> Result<DatasetSources<'_>, String> {
+        match (&self.source, &self.train, &self.test) {
+            (Some(s), None, None) => Ok(DatasetSources::One(s)),
+            (None, train, Some(test)) => Ok(DatasetSources::OwnSplit {
+                train: train.as_ref(),
+                test,
+            }),
+            (None, Some(_), None) => {
+                Err("`train` without `test`: give the test part too (`[datasets.test]`)".into())
+            }
+            (None, None, None) => Err(
+                "expected `source` (one table the harness splits) or `test` and `train` \
+                 (the dataset's own split files)"
+                    .into(),
+            ),
+            (Some(_), _, _) => Err(
+                "give `source` or `train`/`test`, not both: `source` is split by the harness, \
+                 `train`/`test` are used as they are"
+                    .into(),
+            ),
+        }
+    }
 }
 
 /// A suite with the file it came from.
@@ -175,11 +223,24 @@ impl LoadedSuite {
         }
     }
 
-    /// The `source` table of dataset `i` as JSON, as written in the suite (for the store).
+    /// The `source` table of dataset `i` as JSON, as written in the suite (for the store);
+    /// for a dataset with its own split files, `{"train": {...}, "test": {...}}`.
     pub fn source_json(&self, i: usize) -> String {
-        let raw: Option<toml::Value> = toml::from_str::<toml::Table>(&self.text)
+        let entry: Option<toml::Value> = toml::from_str::<toml::Table>(&self.text)
             .ok()
-            .and_then(|t| t.get("datasets")?.get(i)?.get("source").cloned());
+            .and_then(|t| t.get("datasets")?.get(i).cloned());
+        let raw = entry.and_then(|d| match d.get("source") {
+            Some(s) => Some(s.clone()),
+            None => {
+                let mut parts = toml::Table::new();
+                for key in ["train", "test"] {
+                    if let Some(v) = d.get(key) {
+                        parts.insert(key.into(), v.clone());
+                    }
+                }
+                (!parts.is_empty()).then_some(toml::Value::Table(parts))
+            }
+        });
         raw.and_then(|v| serde_json::to_string(&v).ok())
             .unwrap_or_else(|| "null".into())
     }
@@ -268,9 +329,19 @@ fn validate(suite: &Suite, file: &str, text: &str) -> Result<(), SuiteError> {
                 ),
             ));
         }
-        d.source
-            .validate()
-            .map_err(|e| err(format!("datasets[{i}].source"), format!("{e:#}")))?;
+        let sources = d.sources().map_err(|e| err(format!("datasets[{i}]"), e))?;
+        let parts: Vec<(&str, &DatasetSpec)> = match sources {
+            DatasetSources::One(s) => vec![("source", s)],
+            DatasetSources::OwnSplit { train, test } => {
+                let mut v = vec![("test", test)];
+                v.extend(train.map(|t| ("train", t)));
+                v
+            }
+        };
+        for (key, spec) in parts {
+            spec.validate()
+                .map_err(|e| err(format!("datasets[{i}].{key}"), format!("{e:#}")))?;
+        }
     }
     Ok(())
 }

@@ -52,7 +52,13 @@ fn the_good_suite_parses_with_defaults() {
     );
     assert_eq!(s.protocol.test_fraction, 0.5);
     assert_eq!(s.models.len(), 2);
-    assert_eq!(s.datasets[0].source.encoding.as_deref(), Some("latin-1"));
+    assert_eq!(
+        s.datasets[0]
+            .source
+            .as_ref()
+            .and_then(|d| d.encoding.as_deref()),
+        Some("latin-1")
+    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! all-MiniLM-L6-v2 embeddings (candle backend, real weights) + logistic regression on Rotten
 //! Tomatoes, the seed-42 50/50 split of traditional_rt_polarity.rs. Needs the weights:
-//! `export POWERHUNGRY_MINILM_DIR=$(scripts/fetch-minilm.sh)`; skipped loudly without them
-//! (and fails under CI=true, as the other MiniLM tests).
+//! `export POWERHUNGRY_MINILM_DIR=$(scripts/fetch-minilm.sh)`; without them the test fails
+//! (crates/testkit has the rule), as the other MiniLM tests.
 //!
 //! Each text is embedded once (a memoising wrapper); the three feature scalings share them.
 //! Unoptimised (debug) builds embed ~25x slower, so there, or with
@@ -17,19 +17,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+/// The model folder from POWERHUNGRY_MINILM_DIR; missing fails the test (crates/testkit).
 fn model_dir() -> Option<PathBuf> {
-    match std::env::var("POWERHUNGRY_MINILM_DIR") {
-        Ok(d) if !d.is_empty() => Some(PathBuf::from(d)),
-        _ => {
-            let msg = "POWERHUNGRY_MINILM_DIR is not set: embedding + LR on rt-polarity needs \
-                       the real all-MiniLM-L6-v2 weights (scripts/fetch-minilm.sh prints the folder)";
-            if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") {
-                panic!("{msg}");
-            }
-            eprintln!("\n!!!!! SKIPPED: {msg}\n");
-            None
-        }
-    }
+    powerhungry_testkit::minilm_dir()
 }
 
 type Memo = Arc<Mutex<HashMap<String, (Vec<f32>, u32)>>>;

@@ -13,12 +13,14 @@ mod hf_cache;
 mod jsonl;
 mod label_folder;
 mod labels;
+mod own_split;
 mod parquet_file;
 mod sampling;
 mod spec;
 
 pub use decode::{Encoding, TextDecoder};
 pub use hf_cache::{hf_hub_cache_dir, resolve_hub_dataset};
+pub use own_split::join_own_split;
 pub use sampling::{stratified_sample, train_test_split, Sample, Split};
 pub use spec::{Column, DatasetSpec, Format};
 

@@ -1,5 +1,5 @@
 //! The real datasets of ../shared/datasets load as their READMEs describe (counts per label,
-//! label names, decoding). Skipped, with a message, where that folder is not present; the
+//! label names, decoding). A missing shared folder fails (crates/testkit has the rule); the
 //! project's own copy of rt-polarity (data/rt-polarity) is always checked.
 
 use powerhungry_datasets::{load_dataset, DatasetSpec, LoadedDataset};
@@ -11,14 +11,9 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// ../shared/datasets (or $POWERHUNGRY_SHARED/datasets): missing fails the test (testkit).
 fn shared() -> Option<PathBuf> {
-    let p = repo().join("../shared/datasets");
-    if p.is_dir() {
-        Some(p)
-    } else {
-        eprintln!("skipped: {} not found", p.display());
-        None
-    }
+    powerhungry_testkit::shared("datasets")
 }
 
 fn load(src: &str) -> LoadedDataset {
