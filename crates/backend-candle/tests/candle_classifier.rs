@@ -85,6 +85,11 @@ fn example(id: usize, text: &str) -> Example {
         id: id.to_string(),
         input: Input::Text(text.to_string()),
         label: None,
+    }, gold: None
+}
+        id: id.to_string(),
+        input: Input::Text(text.to_string()),
+        label: None, gold: None,
     }
 }
 

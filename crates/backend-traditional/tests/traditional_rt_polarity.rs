@@ -46,6 +46,7 @@ fn run(backend: &mut TraditionalBackend, train: &[Example], test: &[&Example]) -
     out.into_iter()
         .map(|p| match p.output {
             Output::Label(l) => l,
+            other => panic!("a classifier answered {other:?}"),
         })
         .collect()
 }

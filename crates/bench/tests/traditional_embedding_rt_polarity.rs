@@ -121,6 +121,7 @@ fn minilm_embeddings_with_logistic_regression_on_rt_polarity() {
             .into_iter()
             .map(|p| match p.output {
                 Output::Label(l) => l,
+                other => panic!("a classifier answered {other:?}"),
             })
             .collect();
         let predict = t.elapsed().as_secs_f64();

@@ -117,6 +117,7 @@ pub(crate) fn load_label_files(
                 id: format!("{short}:{}", i + 1),
                 input: Input::Text(line.to_string()),
                 label: Some(label.clone()),
+                gold: None,
             });
         }
     }
@@ -155,6 +156,7 @@ pub(crate) fn load_label_dirs(
                 id: format!("{label}/{short}"),
                 input: Input::Text(text.to_string()),
                 label: Some(label.clone()),
+                gold: None,
             });
         }
     }

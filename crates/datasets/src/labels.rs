@@ -247,6 +247,7 @@ impl<'a> RowContext<'a> {
             id,
             input: Input::Text(joined),
             label,
+            gold: None,
         }))
     }
 }

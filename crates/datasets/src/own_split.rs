@@ -81,6 +81,7 @@ mod tests {
                 id: i.to_string(),
                 input: Input::Text(t.to_string()),
                 label: Some(l.to_string()),
+                gold: None,
             })
             .collect();
         let mut labels: Vec<String> = examples.iter().filter_map(|e| e.label.clone()).collect();

@@ -17,6 +17,7 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 fn text(e: &Example) -> &str {
     match &e.input {
         Input::Text(t) => t,
+        other => panic!("not a text input: {other:?}"),
     }
 }
 

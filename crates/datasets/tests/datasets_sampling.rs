@@ -13,6 +13,7 @@ fn dataset(classes: &[(&str, usize)]) -> Vec<Example> {
                 id: format!("{label}{i}"),
                 input: Input::Text(format!("{label} {i}")),
                 label: Some(label.to_string()),
+                gold: None,
             });
         }
     }

@@ -32,6 +32,7 @@ fn counts(data: &LoadedDataset) -> BTreeMap<String, usize> {
 fn text(e: &Example) -> &str {
     match &e.input {
         Input::Text(t) => t,
+        other => panic!("not a text input: {other:?}"),
     }
 }
 

@@ -9,5 +9,8 @@ pub mod backend;
 pub mod metrics;
 pub mod task;
 
-pub use backend::{Backend, Example, Input, ModelInfo, Output, Prediction, TextEmbedder};
+pub use backend::{
+    Backend, Detection, Entity, Example, GeneratedImage, Gold, GoldBox, Input, ModelInfo, Output,
+    Prediction, TextEmbedder,
+};
 pub use task::TaskName;

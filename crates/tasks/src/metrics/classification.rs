@@ -1,4 +1,4 @@
-//! Scores of predictions against gold answers. Text classification: accuracy and macro-F1.
+//! Text (and image) classification: accuracy and macro-F1.
 //!
 //! Macro-F1 follows scikit-learn's `f1_score(average="macro", zero_division=0)` with its default
 //! label set, the union of the gold and the predicted labels:

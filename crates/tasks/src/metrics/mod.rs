@@ -1,0 +1,111 @@
+//! Scores of a task's outputs against its gold answers. One file per family of metrics, each
+//! tested against the package that defines it (numbers committed with the script that made
+//! them). [`score_task`] is what the harness calls: it picks the task's metrics and scores
+//! typed outputs, so every backend is scored by the same code.
+//!
+//! Zero-shot outputs that parsed to no answer ([`Output::Unparsed`]) are scored as wrong,
+//! never dropped, and counted in the `unparsed_fraction` metric whenever any occur.
+
+mod classification;
+
+pub use classification::*;
+
+use crate::{Example, Output, TaskName};
+use anyhow::{bail, Result};
+
+/// The label an unparsed answer counts as in classification: never a gold label, so it is
+/// wrong, and (like any predicted label absent from gold) an F1-0 class in macro-F1.
+pub const UNPARSED_LABEL: &str = "<unparsed>";
+
+/// The task's metrics over aligned examples and outputs, as (name, value) in report order.
+/// Empty when the sample has no gold answers (an unlabelled dataset); an error when an output
+/// has a shape the task does not produce (a backend bug, named).
+pub fn score_task(task: TaskName, pairs: &[(&Example, &Output)]) -> Result<Vec<(String, f64)>> {
+    if pairs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = match task {
+        TaskName::TextClassification | TaskName::ImageClassification => {
+            let gold: Option<Vec<&str>> = pairs.iter().map(|(e, _)| e.label.as_deref()).collect();
+            let Some(gold) = gold else {
+                return Ok(Vec::new());
+            };
+            let pred = pairs
+                .iter()
+                .map(|(e, o)| match o {
+                    Output::Label(l) => Ok(l.as_str()),
+                    Output::Unparsed(_) => Ok(UNPARSED_LABEL),
+                    other => bail!(
+                        "example {}: a {task} backend answered {}, not a label",
+                        e.id,
+                        shape(other)
+                    ),
+                })
+                .collect::<Result<Vec<&str>>>()?;
+            score_all(&classification_metrics(), &gold, &pred)?
+        }
+        other => bail!("no metric is implemented for the task {other} yet"),
+    };
+    let unparsed = pairs
+        .iter()
+        .filter(|(_, o)| matches!(o, Output::Unparsed(_)))
+        .count();
+    if unparsed > 0 {
+        out.push((
+            "unparsed_fraction".into(),
+            unparsed as f64 / pairs.len() as f64,
+        ));
+    }
+    Ok(out)
+}
+
+/// The shape of an output, for errors.
+pub fn shape(o: &Output) -> &'static str {
+    match o {
+        Output::Label(_) => "a label",
+        Output::Answer { .. } => "an answer span",
+        Output::Words(_) => "a list of words",
+        Output::Entities(_) => "entities",
+        Output::Text(_) => "a text",
+        Output::Detections(_) => "detections",
+        Output::Image(_) => "an image",
+        Output::Unparsed(_) => "an unparsed answer",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Input;
+
+    fn ex(id: &str, label: &str) -> Example {
+        Example {
+            id: id.into(),
+            input: Input::Text("t".into()),
+            label: Some(label.into()),
+            gold: None,
+        }
+    }
+
+    #[test]
+    fn unparsed_answers_are_wrong_and_counted() {
+        let (a, b) = (ex("0", "pos"), ex("1", "neg"));
+        let (pa, pb) = (
+            Output::Label("pos".into()),
+            Output::Unparsed("maybe?".into()),
+        );
+        let s = score_task(TaskName::TextClassification, &[(&a, &pa), (&b, &pb)]).expect("ok");
+        assert_eq!(s[0], ("accuracy".into(), 0.5));
+        // pos F1 1, neg F1 0 (never predicted), <unparsed> F1 0 (absent from gold): 1/3.
+        assert!((s[1].1 - 1.0 / 3.0).abs() < 1e-15, "{s:?}");
+        assert_eq!(s[2], ("unparsed_fraction".into(), 0.5));
+    }
+
+    #[test]
+    fn a_wrong_output_shape_is_an_error_naming_the_example() {
+        let a = ex("7", "pos");
+        let o = Output::Text("pos".into());
+        let e = score_task(TaskName::TextClassification, &[(&a, &o)]).unwrap_err();
+        assert!(e.to_string().contains("example 7") && e.to_string().contains("a text"));
+    }
+}
