@@ -7,6 +7,7 @@
 
 pub mod backend;
 pub mod metrics;
+pub mod prompts;
 pub mod task;
 
 pub use backend::{
