@@ -5,7 +5,8 @@ use crate::emissions::Emissions;
 use crate::error::CarbonError;
 use crate::hardware::Hardware;
 use crate::location::ResolvedIntensity;
-use crate::units::watt_hours_to_joules;
+pub use crate::units::round_sig;
+use crate::units::{fmt_sig, watt_hours_to_joules};
 use serde::Serialize;
 
 /// What was run: power (given, or a hardware TDP), how many devices, for how long, how busy.
@@ -36,6 +37,13 @@ pub struct Estimate {
     pub note: String,
 }
 
+/// Accepted ranges of [`EstimateInput`]: wide enough for any real fleet and run, narrow enough
+/// that every product stays a finite, meaningful number (1 MW x 1e6 devices x 1e6 h = 1e18 Wh).
+pub const MAX_POWER_W: f64 = 1e6;
+pub const MAX_COUNT: u32 = 1_000_000;
+pub const MIN_HOURS: f64 = 1e-9;
+pub const MAX_HOURS: f64 = 1e6;
+
 fn invalid(m: String) -> CarbonError {
     CarbonError::InvalidInput(m)
 }
@@ -44,18 +52,23 @@ pub fn estimate(
     input: &EstimateInput,
     intensity: &ResolvedIntensity,
 ) -> Result<Estimate, CarbonError> {
-    if !(input.power_w.is_finite() && input.power_w > 0.0) {
+    if !(input.power_w.is_finite() && input.power_w > 0.0 && input.power_w <= MAX_POWER_W) {
         return Err(invalid(format!(
-            "--power must be a positive number of watts, got {}",
+            "--power must be a number of watts per device in (0, {MAX_POWER_W}], got {}",
             input.power_w
         )));
     }
-    if input.count == 0 {
-        return Err(invalid("--count must be at least 1".into()));
-    }
-    if !(input.hours.is_finite() && input.hours >= 0.0) {
+    if !(1..=MAX_COUNT).contains(&input.count) {
         return Err(invalid(format!(
-            "--hours must be a finite number >= 0, got {}",
+            "--count must be a whole number of devices from 1 to {MAX_COUNT}, got {}",
+            input.count
+        )));
+    }
+    let hours_ok = input.hours == 0.0 || (MIN_HOURS..=MAX_HOURS).contains(&input.hours);
+    if !hours_ok {
+        return Err(invalid(format!(
+            "--hours must be 0 or a number from {MIN_HOURS} (3.6 microseconds) to {MAX_HOURS} \
+             (114 years), got {}",
             input.hours
         )));
     }
@@ -75,7 +88,7 @@ pub fn estimate(
     };
     let note = format!(
         "power x hours x count x utilisation ({}); {} is an upper bound: real draw is usually below it",
-        input.utilization,
+        fmt_sig(input.utilization),
         if input.hardware.is_some() { "TDP at full load" } else { "a constant power" }
     );
     Ok(Estimate {
@@ -127,30 +140,27 @@ fn yaml_str(s: &str) -> String {
 pub fn model_card_yaml(e: &Estimate, training_type: TrainingType) -> String {
     let hardware = match &e.hardware {
         Some(h) => format!("{} x {}", e.count, h.name),
-        None => format!("{} x device at {} W", e.count, e.power_w),
+        None => format!("{} x device at {} W", e.count, fmt_sig(e.power_w)),
     };
     let source = format!(
         "powerhungry estimate ({}): {} W x {} h x {} x utilisation {} x PUE {} at {} gCO2e/kWh ({})",
-        e.method, e.power_w, e.hours, e.count, e.utilization, e.intensity.pue, round_sig(e.intensity.g_per_kwh), e.intensity.source
+        e.method,
+        fmt_sig(e.power_w),
+        fmt_sig(e.hours),
+        e.count,
+        fmt_sig(e.utilization),
+        fmt_sig(e.intensity.pue),
+        fmt_sig(e.intensity.g_per_kwh),
+        e.intensity.source
     );
     format!(
         "co2_eq_emissions:\n  emissions: {}\n  source: {}\n  training_type: {}\n  geographical_location: {}\n  hardware_used: {}\n",
-        round_sig(e.emissions.co2e_g),
+        fmt_sig(e.emissions.co2e_g),
         yaml_str(&source),
         yaml_str(training_type.as_str()),
         yaml_str(&e.intensity.label),
         yaml_str(&hardware),
     )
-}
-
-/// Round to 6 significant digits for display (estimates carry no more precision than that).
-pub fn round_sig(x: f64) -> f64 {
-    if x == 0.0 || !x.is_finite() {
-        return x;
-    }
-    let digits = 6 - 1 - x.abs().log10().floor() as i32;
-    let f = 10f64.powi(digits);
-    (x * f).round() / f
 }
 
 #[cfg(test)]
@@ -253,6 +263,74 @@ mod tests {
         for (bad, flag) in cases {
             let err = estimate(&bad, &at).unwrap_err().to_string();
             assert!(err.contains(flag), "{err}");
+        }
+    }
+
+    #[test]
+    fn numbers_at_the_edges_are_refused_or_finite() {
+        let at = explicit(100.0);
+        let ok = input("V100", 1, 1.0, 1.0);
+        for (hours, flag) in [
+            (1e308, "--hours"),
+            (1e-320, "--hours"),
+            (f64::NAN, "--hours"),
+        ] {
+            let bad = EstimateInput {
+                hours,
+                ..ok.clone()
+            };
+            let err = estimate(&bad, &at).unwrap_err().to_string();
+            assert!(err.contains(flag) && err.contains("114 years"), "{err}");
+        }
+        let big = EstimateInput {
+            power_w: 1e300,
+            ..ok.clone()
+        };
+        assert!(estimate(&big, &at)
+            .unwrap_err()
+            .to_string()
+            .contains("--power"));
+        let many = EstimateInput {
+            count: u32::MAX,
+            ..ok.clone()
+        };
+        assert!(estimate(&many, &at)
+            .unwrap_err()
+            .to_string()
+            .contains("--count"));
+        // The smallest accepted duration renders as a number, not NaN or 0.
+        let tiny = EstimateInput {
+            hours: MIN_HOURS,
+            ..ok
+        };
+        let e = estimate(&tiny, &at).unwrap();
+        let y = model_card_yaml(&e, TrainingType::PreTraining);
+        assert!(y.contains("  emissions: 3.0e-8\n"), "{y}");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn accepted_inputs_give_finite_figures(
+            power in 1e-3..=MAX_POWER_W,
+            count in 1..=MAX_COUNT,
+            hours in MIN_HOURS..=MAX_HOURS,
+            u in 1e-6..=1.0f64,
+            g in 0.0..=crate::location::MAX_INTENSITY,
+            pue in 1.0..=crate::location::MAX_PUE,
+        ) {
+            let mut at = explicit(g);
+            at.pue = pue;
+            let e = estimate(
+                &EstimateInput { hardware: None, power_w: power, count, hours, utilization: u },
+                &at,
+            ).unwrap();
+            let m = &e.emissions;
+            for v in [m.energy_j, m.energy_kwh, m.facility_energy_kwh, m.co2e_g, m.co2e_kg,
+                      m.equivalents.smartphone_charges, m.equivalents.miles_driven] {
+                proptest::prop_assert!(v.is_finite() && v >= 0.0, "{v}");
+            }
+            let y = model_card_yaml(&e, TrainingType::PreTraining).to_lowercase();
+            proptest::prop_assert!(!y.contains("nan") && !y.contains("inf"), "{y}");
         }
     }
 

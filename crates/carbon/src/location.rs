@@ -229,15 +229,21 @@ pub fn resolve_layers(layers: &[Layer]) -> Result<ResolvedIntensity, CarbonError
     Ok(resolved)
 }
 
+/// The largest PUE accepted: the worst facilities measured are near 3; 10 leaves room for
+/// odd cases and refuses typos (a PUE of 130 for 1.30).
+pub const MAX_PUE: f64 = 10.0;
+/// The largest grid intensity accepted, gCO2e/kWh: the dirtiest grids (lignite) are ~1,100.
+pub const MAX_INTENSITY: f64 = 10_000.0;
+
 pub fn check_pue(pue: f64, origin: &str) -> Result<(), CarbonError> {
-    if pue.is_finite() && pue >= 1.0 {
+    if pue.is_finite() && (1.0..=MAX_PUE).contains(&pue) {
         Ok(())
     } else {
         Err(CarbonError::InvalidValue {
             what: "PUE".into(),
             value: pue.to_string(),
             origin: origin.into(),
-            reason: "must be a finite number >= 1.0 (facility energy / IT energy)".into(),
+            reason: format!("must be a number from 1.0 to {MAX_PUE} (facility energy / IT energy)"),
         })
     }
 }
@@ -285,12 +291,12 @@ pub fn locate(q: &LocationQuery, origin: &Origin) -> Result<ResolvedIntensity, C
             ));
         }
         let from = origin.field("intensity");
-        if !(g.is_finite() && g >= 0.0) {
+        if !(g.is_finite() && (0.0..=MAX_INTENSITY).contains(&g)) {
             return Err(CarbonError::InvalidValue {
                 what: "intensity".into(),
                 value: g.to_string(),
                 origin: from,
-                reason: "must be a finite number of gCO2e/kWh >= 0".into(),
+                reason: format!("must be a number of gCO2e/kWh from 0 to {MAX_INTENSITY}"),
             });
         }
         return Ok(ResolvedIntensity {

@@ -3,6 +3,7 @@
 //! (training + fine-tuning) / energy per inference.
 
 use crate::error::CarbonError;
+use crate::units::fmt_sig;
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -19,14 +20,22 @@ pub struct Parity {
     pub days: Option<f64>,
 }
 
-fn check(name: &str, v: f64, positive: bool) -> Result<(), CarbonError> {
-    let ok = v.is_finite() && if positive { v > 0.0 } else { v >= 0.0 };
-    if ok {
+/// Accepted ranges: energies up to 1e15 kWh (a petawatt-hour, ~30 years of the world's
+/// electricity), one inference from 1e-15 kWh (3.6 microjoules), up to 1e15 queries a day. Within
+/// them every result is a finite number.
+pub const MAX_KWH: f64 = 1e15;
+pub const MIN_INFERENCE_KWH: f64 = 1e-15;
+pub const MAX_PER_DAY: f64 = 1e15;
+
+/// `v` must be finite and in `[min, max]` (`(0, max]` when `min` is 0 and `positive`).
+pub fn check_range(name: &str, v: f64, min: f64, max: f64, unit: &str) -> Result<(), CarbonError> {
+    if v.is_finite() && v >= min && v <= max {
         Ok(())
     } else {
-        let need = if positive { "> 0" } else { ">= 0" };
         Err(CarbonError::InvalidInput(format!(
-            "{name} must be a finite number {need}, got {v}"
+            "{name} must be a finite number of {unit} from {} to {}, got {v}",
+            fmt_sig(min),
+            fmt_sig(max)
         )))
     }
 }
@@ -37,9 +46,15 @@ pub fn parity_inferences(
     finetune_kwh: f64,
     inference_kwh: f64,
 ) -> Result<f64, CarbonError> {
-    check("--training-kwh", training_kwh, false)?;
-    check("--finetune-kwh", finetune_kwh, false)?;
-    check("--inference-kwh", inference_kwh, true)?;
+    check_range("--training-kwh", training_kwh, 0.0, MAX_KWH, "kWh")?;
+    check_range("--finetune-kwh", finetune_kwh, 0.0, MAX_KWH, "kWh")?;
+    check_range(
+        "--inference-kwh",
+        inference_kwh,
+        MIN_INFERENCE_KWH,
+        MAX_KWH,
+        "kWh",
+    )?;
     if training_kwh + finetune_kwh <= 0.0 {
         return Err(CarbonError::InvalidInput(
             "training + fine-tuning energy must be > 0 kWh".into(),
@@ -48,9 +63,14 @@ pub fn parity_inferences(
     Ok((training_kwh + finetune_kwh) / inference_kwh)
 }
 
-/// Days to reach `inferences` at `per_day` queries a day.
+/// Days to reach `inferences` at `per_day` queries a day: a whole number of queries, >= 1.
 pub fn days_at(inferences: f64, per_day: f64) -> Result<f64, CarbonError> {
-    check("--per-day", per_day, true)?;
+    if !(per_day.is_finite() && per_day.fract() == 0.0 && (1.0..=MAX_PER_DAY).contains(&per_day)) {
+        return Err(CarbonError::InvalidInput(format!(
+            "--per-day must be a whole number of inferences a day from 1 to {}, got {per_day}",
+            fmt_sig(MAX_PER_DAY)
+        )));
+    }
     Ok(inferences / per_day)
 }
 
@@ -75,6 +95,24 @@ pub fn parity(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn accepted_inputs_give_finite_results(
+            t in 0.0..=MAX_KWH,
+            f in 0.0..=MAX_KWH,
+            z in MIN_INFERENCE_KWH..=MAX_KWH,
+            d in 1u64..=1_000_000_000_000_000,
+        ) {
+            if let Ok(p) = parity(t, f, z, Some(d as f64)) {
+                prop_assert!(p.inferences.is_finite() && p.inferences >= 0.0);
+                prop_assert!(p.days.is_some_and(f64::is_finite));
+            } else {
+                prop_assert!(t + f == 0.0);
+            }
+        }
+    }
 
     #[test]
     fn bloomz_7b_as_in_the_paper() {
@@ -100,6 +138,11 @@ mod tests {
             (parity(1.0, 0.0, 0.0, None), "--inference-kwh"),
             (parity(0.0, 0.0, 1.0, None), "training + fine-tuning"),
             (parity(1.0, 0.0, 1.0, Some(0.0)), "--per-day"),
+            (parity(1.0, 0.0, 1.0, Some(1.5)), "whole number"),
+            (parity(1.0, 0.0, 1.0, Some(f64::INFINITY)), "--per-day"),
+            (parity(1e308, 1e308, 1.0, None), "--training-kwh"),
+            (parity(1.0, 0.0, 1e-320, None), "--inference-kwh"),
+            (parity(1.0, f64::INFINITY, 1.0, None), "--finetune-kwh"),
         ];
         for (res, want) in cases {
             let err = res.unwrap_err().to_string();

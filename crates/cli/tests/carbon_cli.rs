@@ -407,18 +407,203 @@ fn parity_errors_and_help() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "--training-kwh must be a finite number >= 0",
+            "--training-kwh must be a finite number of kWh from 0 to",
         ));
     ph(d.path())
         .args(["parity", "--training-kwh", "5", "--inference-kwh", "0"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains(
-            "--inference-kwh must be a finite number > 0",
+            "--inference-kwh must be a finite number of kWh from 1.0e-15 to",
         ));
     ph(d.path())
         .args(["parity", "--help"])
         .assert()
         .success()
         .stdout(predicate::str::contains("Energy of ONE inference, kWh"));
+}
+
+/// Every numeric flag of estimate / parity / intensity: NaN, inf, negative, overflow and
+/// underflow are refused with the flag's name and its range, exit 2, no panic and no NaN/inf
+/// printed.
+#[test]
+fn numbers_at_the_edges_are_refused_naming_the_flag() {
+    let d = tmp();
+    let estimate = |extra: &[&str]| {
+        let mut a = vec!["estimate", "--power", "300", "--intensity", "100"];
+        a.extend_from_slice(extra);
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let parity = |extra: &[&str]| {
+        let mut a = vec!["parity", "--training-kwh", "10", "--inference-kwh", "0.001"];
+        a.extend_from_slice(extra);
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+    let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let cases: Vec<(Vec<String>, &str, &str)> = vec![
+        (estimate(&["--hours", "1e-320"]), "--hours", "114 years"),
+        (
+            estimate(&["--hours", "1e308", "--format", "model-card"]),
+            "--hours",
+            "114 years",
+        ),
+        (estimate(&["--hours", "NaN"]), "--hours", "114 years"),
+        (estimate(&["--hours", "inf"]), "--hours", "114 years"),
+        (estimate(&["--hours", "-1"]), "--hours", "114 years"),
+        (
+            s(&[
+                "estimate",
+                "--power",
+                "1e300",
+                "--hours",
+                "1",
+                "--intensity",
+                "100",
+            ]),
+            "--power",
+            "1000000",
+        ),
+        (
+            s(&[
+                "estimate",
+                "--power",
+                "-5",
+                "--hours",
+                "1",
+                "--intensity",
+                "100",
+            ]),
+            "--power",
+            "(0,",
+        ),
+        (
+            estimate(&["--hours", "1", "--count", "4294967295"]),
+            "--count",
+            "1 to 1000000",
+        ),
+        (
+            estimate(&["--hours", "1", "--utilization", "NaN"]),
+            "--utilization",
+            "(0, 1]",
+        ),
+        (
+            s(&[
+                "estimate",
+                "--power",
+                "300",
+                "--hours",
+                "1",
+                "--intensity",
+                "1e308",
+            ]),
+            "intensity",
+            "0 to 10000",
+        ),
+        (
+            estimate(&["--hours", "1", "--pue", "inf"]),
+            "pue",
+            "1.0 to 10",
+        ),
+        (
+            estimate(&["--hours", "1", "--pue", "0.5"]),
+            "pue",
+            "1.0 to 10",
+        ),
+        (parity(&["--per-day", "1.5"]), "--per-day", "whole number"),
+        (parity(&["--per-day", "-3"]), "--per-day", "whole number"),
+        (parity(&["--per-day", "inf"]), "--per-day", "whole number"),
+        (
+            s(&[
+                "parity",
+                "--training-kwh",
+                "1e308",
+                "--finetune-kwh",
+                "1e308",
+                "--inference-kwh",
+                "1",
+            ]),
+            "--training-kwh",
+            "0 to 1.0e+15",
+        ),
+        (
+            s(&["parity", "--training-kwh", "1", "--inference-kwh", "1e-320"]),
+            "--inference-kwh",
+            "1.0e-15 to",
+        ),
+        (
+            s(&[
+                "parity",
+                "--training-kwh",
+                "1",
+                "--inference-kwh-per-1000",
+                "NaN",
+            ]),
+            "--inference-kwh-per-1000",
+            "1.0e-12 to",
+        ),
+        (
+            s(&["intensity", "--intensity", "-1"]),
+            "intensity",
+            "0 to 10000",
+        ),
+        (
+            s(&["intensity", "--intensity", "1", "--pue", "1e308"]),
+            "pue",
+            "1.0 to 10",
+        ),
+    ];
+    for (args, flag, range) in cases {
+        let out = ph(d.path()).args(&args).output().expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout).to_lowercase();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(flag) && err.contains(range) && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !stdout.contains("nan") && !stdout.contains("inf"),
+            "{args:?}: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn tiny_and_huge_accepted_numbers_render_as_numbers() {
+    let d = tmp();
+    let out = ph(d.path())
+        .args([
+            "estimate",
+            "--power",
+            "300",
+            "--hours",
+            "1e-9",
+            "--intensity",
+            "100",
+        ])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.contains("energy:     3.0e-10 kWh"), "{text}");
+    assert!(text.contains("duration:   1.0e-9 h"), "{text}");
+    let out = ph(d.path())
+        .args([
+            "parity",
+            "--training-kwh",
+            "1e15",
+            "--inference-kwh",
+            "1e-15",
+        ])
+        .args(["--per-day", "1000000"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.contains("parity after 1.0e+30 inferences"), "{text}");
+    assert!(text.contains("at 1,000,000 inferences a day"), "{text}");
 }

@@ -4,9 +4,8 @@
 use super::intensity::print_out;
 use super::location::LocationFlags;
 use powerhungry_carbon::hardware::all_hardware;
-use powerhungry_carbon::{
-    estimate, lookup_hardware, model_card_yaml, round_sig, EstimateInput, TrainingType,
-};
+use powerhungry_carbon::units::fmt_sig;
+use powerhungry_carbon::{estimate, lookup_hardware, model_card_yaml, EstimateInput, TrainingType};
 use std::fmt::Write;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -107,8 +106,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
         Format::Text => {
             let device = match &e.hardware {
-                Some(h) => format!("{} x {}, {} W TDP ({})", e.count, h.name, h.tdp_w, h.source),
-                None => format!("{} x {} W (--power)", e.count, e.power_w),
+                Some(h) => format!(
+                    "{} x {}, {} W TDP ({})",
+                    e.count,
+                    h.name,
+                    fmt_sig(h.tdp_w),
+                    h.source
+                ),
+                None => format!("{} x {} W (--power)", e.count, fmt_sig(e.power_w)),
             };
             let m = &e.emissions;
             let mut out = String::new();
@@ -116,19 +121,20 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             writeln!(
                 out,
                 "duration:   {} h at utilisation {}",
-                e.hours, e.utilization
+                fmt_sig(e.hours),
+                fmt_sig(e.utilization)
             )?;
             writeln!(
                 out,
                 "energy:     {} kWh [{}]",
-                round_sig(m.energy_kwh),
+                fmt_sig(m.energy_kwh),
                 e.method
             )?;
             writeln!(
                 out,
                 "facility:   {} kWh (PUE {}, {})",
-                round_sig(m.facility_energy_kwh),
-                m.pue,
+                fmt_sig(m.facility_energy_kwh),
+                fmt_sig(m.pue),
                 intensity.pue_from
             )?;
             let year = intensity
@@ -138,21 +144,21 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 out,
                 "grid:       {} at {} gCO2e/kWh ({year}; chosen by {})",
                 intensity.label,
-                round_sig(m.g_per_kwh),
+                fmt_sig(m.g_per_kwh),
                 intensity.location_from
             )?;
             writeln!(out, "source:     {}", intensity.source)?;
             writeln!(
                 out,
                 "emissions:  {} kg CO2e ({} g)",
-                round_sig(m.co2e_kg),
-                round_sig(m.co2e_g)
+                fmt_sig(m.co2e_kg),
+                fmt_sig(m.co2e_g)
             )?;
             writeln!(
                 out,
                 "equivalent: {} smartphone charges (0.012 kWh each), {} miles by an average US car (400 g CO2/mile, EPA)",
-                round_sig(m.equivalents.smartphone_charges),
-                round_sig(m.equivalents.miles_driven)
+                fmt_sig(m.equivalents.smartphone_charges),
+                fmt_sig(m.equivalents.miles_driven)
             )?;
             writeln!(out, "note:       {}", e.note)?;
             print_out(&out)?;

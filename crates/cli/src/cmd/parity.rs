@@ -2,6 +2,8 @@
 //! energy, as in "Power Hungry Processing".
 
 use super::intensity::print_out;
+use powerhungry_carbon::parity;
+use powerhungry_carbon::units::fmt_sig;
 use std::fmt::Write;
 
 #[derive(clap::Args)]
@@ -36,14 +38,18 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let per_inference = match (args.inference_kwh, args.inference_kwh_per_1000) {
         (Some(z), _) => z,
         (None, Some(z)) => {
-            if !(z.is_finite() && z > 0.0) {
-                anyhow::bail!("--inference-kwh-per-1000 must be a finite number > 0, got {z}");
-            }
+            powerhungry_carbon::parity::check_range(
+                "--inference-kwh-per-1000",
+                z,
+                parity::MIN_INFERENCE_KWH * 1000.0,
+                parity::MAX_KWH,
+                "kWh",
+            )?;
             z / 1000.0
         }
         (None, None) => anyhow::bail!("give --inference-kwh or --inference-kwh-per-1000"),
     };
-    let p = powerhungry_carbon::parity(
+    let p = parity::parity(
         args.training_kwh,
         args.finetune_kwh,
         per_inference,
@@ -57,15 +63,15 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     writeln!(
         out,
         "training {} kWh + fine-tuning {} kWh = {} kWh",
-        p.training_kwh,
-        p.finetune_kwh,
-        p.training_kwh + p.finetune_kwh
+        fmt_sig(p.training_kwh),
+        fmt_sig(p.finetune_kwh),
+        fmt_sig(p.training_kwh + p.finetune_kwh)
     )?;
     writeln!(
         out,
         "inference {} kWh each ({} kWh per 1,000)",
-        p.inference_kwh,
-        p.inference_kwh * 1000.0
+        fmt_sig(p.inference_kwh),
+        fmt_sig(p.inference_kwh * 1000.0)
     )?;
     writeln!(
         out,
@@ -88,7 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
 /// 592570000 -> "592,570,000" (rounded to a whole number).
 fn group_thousands(x: f64) -> String {
     if !x.is_finite() || x.abs() >= 1e18 {
-        return format!("{x:e}");
+        return fmt_sig(x);
     }
     let s = format!("{:.0}", x.abs());
     let mut out = String::new();
