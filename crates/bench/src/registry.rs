@@ -3,7 +3,7 @@
 
 use crate::suite::{BackendName, ModelSpec};
 use anyhow::Result;
-use powerhungry_tasks::Backend;
+use powerhungry_tasks::{Backend, TaskName};
 
 /// Kinds each backend builds.
 pub const KINDS: &[(BackendName, &[&str])] = &[
@@ -13,6 +13,37 @@ pub const KINDS: &[(BackendName, &[&str])] = &[
     ),
     (BackendName::Candle, &["sequence-classifier"]),
 ];
+
+/// The tasks a (backend, kind) pair can answer; the suite is refused before any model loads
+/// when a model is asked for another.
+pub fn tasks_of(backend: BackendName, kind: &str) -> &'static [TaskName] {
+    match (backend, kind) {
+        (BackendName::Traditional, _) | (BackendName::Candle, "sequence-classifier") => {
+            &[TaskName::TextClassification]
+        }
+        _ => &[],
+    }
+}
+
+/// Whether the model can answer `task`; the error names the task and what the kind serves.
+pub fn check_task(backend: BackendName, kind: &str, task: TaskName) -> Result<(), String> {
+    let tasks = tasks_of(backend, kind);
+    if tasks.contains(&task) {
+        return Ok(());
+    }
+    let list: Vec<&str> = tasks.iter().map(|t| t.as_str()).collect();
+    Err(format!(
+        "the {} kind \"{kind}\" cannot answer {task} (it answers: {}); backends for the other \
+         tasks (candle extractive and generative models, the Python transformers worker, the \
+         OpenAI-compatible client) have not landed yet",
+        backend.as_str(),
+        if list.is_empty() {
+            "nothing".to_string()
+        } else {
+            list.join(", ")
+        }
+    ))
+}
 
 /// Whether `kind` exists for `backend`; the error says what would have been accepted.
 pub fn check_kind(backend: BackendName, kind: &str) -> Result<(), String> {

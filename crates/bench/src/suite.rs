@@ -312,6 +312,20 @@ fn validate(suite: &Suite, file: &str, text: &str) -> Result<(), SuiteError> {
                 ));
             }
         }
+        for d in &suite.datasets {
+            if m.datasets
+                .as_ref()
+                .is_some_and(|only| !only.contains(&d.name))
+            {
+                continue;
+            }
+            crate::registry::check_task(m.backend, &m.kind, d.task).map_err(|msg| {
+                err(
+                    format!("models[{i}]"),
+                    format!("model `{}` on dataset `{}`: {msg}", m.name, d.name),
+                )
+            })?;
+        }
     }
     for (i, d) in suite.datasets.iter().enumerate() {
         if d.name.trim().is_empty() {

@@ -172,7 +172,7 @@ fn names_must_be_unique_and_references_must_exist() {
         "task = \"text-classification\"",
         "task = \"translation\"",
     ));
-    assert!(e.starts_with("suites/x.toml: line 19: key `datasets[0].task`: unknown variant `translation`, expected `text-classification`"), "{e}");
+    assert!(e.starts_with("suites/x.toml: line 19: key `datasets[0].task`: unknown variant `translation`, expected one of `text-classification`, `extractive-qa`"), "{e}");
 }
 
 #[test]
@@ -188,6 +188,18 @@ fn a_missing_file_is_named() {
     assert!(
         e.to_string()
             .starts_with("/nonexistent/suite.toml: cannot read the suite: "),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_model_asked_for_a_task_it_cannot_answer_is_refused_naming_both() {
+    let e = error(&bad(
+        "task = \"text-classification\"",
+        "task = \"extractive-qa\"",
+    ));
+    assert!(
+        e.contains("model `bow` on dataset `rt`") && e.contains("cannot answer extractive-qa"),
         "{e}"
     );
 }
