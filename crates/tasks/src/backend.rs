@@ -202,6 +202,12 @@ pub struct ModelInfo {
 /// only when `needs_fit()` is true (traditional models); it is measured as its own window.
 pub trait Backend: Send {
     fn info(&self) -> ModelInfo;
+    /// Told once after loading, before fit and warm-up: the task it answers and the
+    /// dataset's label set (a zero-shot model builds its prompts and parses its answers with
+    /// them). Refuse here, with a clear error, a task the model cannot answer.
+    fn prepare(&mut self, _task: crate::TaskName, _labels: &[String]) -> Result<()> {
+        Ok(())
+    }
     fn needs_fit(&self) -> bool {
         false
     }
