@@ -8,6 +8,7 @@
 mod embedding;
 mod lbfgs;
 mod logreg;
+mod pyunicode_tables;
 mod sparse;
 mod text;
 mod vectorize;
@@ -15,6 +16,7 @@ mod vectorize;
 pub use embedding::{EmbeddingFeatures, Scaling};
 pub use logreg::{LogReg, LogRegOptions};
 pub use sparse::Csr;
+pub use text::{is_python_space, is_python_word, python_unicode_version, Tokenizer};
 pub use vectorize::{Analyzer, Vectorizer};
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -40,14 +42,21 @@ pub struct TraditionalOptions {
     pub embedding_scaling: Option<Scaling>,
     /// The embedding model, for the harness (a model id or local path).
     pub embedder: Option<toml::Value>,
+    /// Word tokenizer of `bow-lr`: `sklearn` (default, scikit-learn's `CountVectorizer()`) or
+    /// `uax29` (Unicode word segmentation). Read and checked by `from_table` itself.
+    #[serde(skip)]
+    pub tokenizer: Option<Tokenizer>,
 }
 
 impl TraditionalOptions {
     /// Parse a suite's `options` table; errors name the key.
     pub fn from_table(table: &toml::Table) -> Result<Self> {
-        let opts: TraditionalOptions = toml::Value::Table(table.clone())
+        let mut table = table.clone();
+        let tokenizer = table.remove("tokenizer").map(parse_tokenizer).transpose()?;
+        let mut opts: TraditionalOptions = toml::Value::Table(table)
             .try_into()
             .map_err(|e: toml::de::Error| anyhow!("model options: {}", e.message()))?;
+        opts.tokenizer = tokenizer;
         if opts.embed_batch_size == Some(0) {
             bail!("model option `embed_batch_size`: expected at least 1");
         }
@@ -70,6 +79,18 @@ impl TraditionalOptions {
             max_iter: self.max_iter.unwrap_or(d.max_iter),
             tol: self.tol.unwrap_or(d.tol),
         }
+    }
+}
+
+fn parse_tokenizer(value: toml::Value) -> Result<Tokenizer> {
+    let expected = Tokenizer::NAMES.map(|n| format!("\"{n}\"")).join(" or ");
+    match &value {
+        toml::Value::String(s) => Tokenizer::from_name(s)
+            .ok_or_else(|| anyhow!("model option `tokenizer`: expected {expected}, got {s:?}")),
+        other => bail!(
+            "model option `tokenizer`: expected {expected} (a string), got {}",
+            other
+        ),
     }
 }
 
@@ -111,8 +132,13 @@ pub fn build(
     embedder: Option<Box<dyn TextEmbedder>>,
 ) -> Result<Box<dyn Backend>> {
     let opts = TraditionalOptions::from_table(options)?;
+    if opts.tokenizer.is_some() && kind != "bow-lr" && KINDS.contains(&kind) {
+        bail!("model option `tokenizer` applies to kind \"bow-lr\" only, not {kind:?}");
+    }
     let backend = match (kind, embedder) {
-        ("bow-lr", None) => TraditionalBackend::bag_of_words(opts.logreg()),
+        ("bow-lr", None) => {
+            TraditionalBackend::bag_of_words_with(opts.tokenizer.unwrap_or_default(), opts.logreg())
+        }
         ("tfidf-char-lr", None) => TraditionalBackend::tfidf_char(opts.logreg()),
         ("embedding-lr", Some(e)) => {
             let scaling = opts.embedding_scaling.unwrap_or_default();
@@ -132,9 +158,14 @@ pub fn build(
 impl TraditionalBackend {
     /// Word-unigram counts (sklearn `CountVectorizer()`) + logistic regression.
     pub fn bag_of_words(options: LogRegOptions) -> Self {
+        Self::bag_of_words_with(Tokenizer::Sklearn, options)
+    }
+
+    /// Word-unigram counts with words from `tokenizer` + logistic regression.
+    pub fn bag_of_words_with(tokenizer: Tokenizer, options: LogRegOptions) -> Self {
         TraditionalBackend {
             kind: "bow-lr",
-            features: Features::Sparse(Vectorizer::new(Analyzer::Words, false)),
+            features: Features::Sparse(Vectorizer::new(Analyzer::Words(tokenizer), false)),
             options,
             model: None,
         }
@@ -175,7 +206,12 @@ impl TraditionalBackend {
         match &self.features {
             Features::Sparse(v) => {
                 let what = match v.analyzer {
-                    Analyzer::Words => "bag of words (word unigrams, counts)".to_string(),
+                    Analyzer::Words(Tokenizer::Sklearn) => {
+                        "bag of words (word unigrams, counts, sklearn token pattern)".to_string()
+                    }
+                    Analyzer::Words(Tokenizer::Uax29) => {
+                        "bag of words (word unigrams, counts, UAX #29 words)".to_string()
+                    }
                     Analyzer::Chars { min, max } => {
                         format!("TF-IDF of character {min}-{max}-grams (smooth idf, l2 norm)")
                     }

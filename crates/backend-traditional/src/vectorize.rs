@@ -6,14 +6,14 @@
 //! sorted order as sklearn does; terms unseen in training are ignored at prediction.
 
 use super::sparse::Csr;
-use super::text;
+use super::text::{self, Tokenizer};
 use std::collections::{BTreeMap, HashMap};
 
 /// What a feature extractor counts in a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Analyzer {
-    /// Word unigrams (sklearn's default token pattern).
-    Words,
+    /// Word unigrams: sklearn's default token pattern (`Tokenizer::Sklearn`) or UAX #29 words.
+    Words(Tokenizer),
     /// Character n-grams from `min` to `max` characters.
     Chars { min: usize, max: usize },
 }
@@ -23,7 +23,7 @@ impl Analyzer {
     pub fn terms(self, raw: &str) -> Vec<String> {
         let lower = text::preprocess(raw);
         match self {
-            Analyzer::Words => text::words(&lower)
+            Analyzer::Words(tokenizer) => text::words(&lower, tokenizer)
                 .into_iter()
                 .map(str::to_string)
                 .collect(),
@@ -54,6 +54,14 @@ impl Vectorizer {
 
     pub fn vocabulary_size(&self) -> usize {
         self.vocab.len()
+    }
+
+    /// The vocabulary's terms in column order (sorted by code point, as sklearn numbers them).
+    pub fn vocabulary(&self) -> Vec<&str> {
+        let mut terms: Vec<(&str, u32)> =
+            self.vocab.iter().map(|(t, &j)| (t.as_str(), j)).collect();
+        terms.sort_unstable_by_key(|&(_, j)| j);
+        terms.into_iter().map(|(t, _)| t).collect()
     }
 
     /// The idf of a term, if it is in the vocabulary (for tests and reports).

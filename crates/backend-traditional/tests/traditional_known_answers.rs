@@ -3,7 +3,7 @@
 //! counts by hand, a separable toy set, embedding features through a fake embedder.
 
 use powerhungry_backend_traditional::{
-    build, Analyzer, LogReg, LogRegOptions, TraditionalBackend, Vectorizer,
+    build, Analyzer, LogReg, LogRegOptions, Tokenizer, TraditionalBackend, Vectorizer,
 };
 use powerhungry_tasks::{Backend, Example, Input, ModelInfo, Output, TextEmbedder};
 use std::path::PathBuf;
@@ -20,6 +20,7 @@ fn ex(i: usize, text: &str, label: &str) -> Example {
         id: i.to_string(),
         input: Input::Text(text.into()),
         label: Some(label.into()),
+        gold: None,
     }
 }
 
@@ -79,7 +80,7 @@ fn tfidf_char_values_match_sklearn() {
 
 #[test]
 fn bag_of_words_counts_by_hand() {
-    let mut v = Vectorizer::new(Analyzer::Words, false);
+    let mut v = Vectorizer::new(Analyzer::Words(Tokenizer::Sklearn), false);
     let (x, counts) = v.fit_transform(&["The cat and THE hat", "a cat"]);
     // Vocabulary (sorted): and, cat, hat, the ("a" is one character: dropped, as sklearn).
     assert_eq!(v.vocabulary_size(), 4);
@@ -142,8 +143,12 @@ fn check_logreg(case: &serde_json::Value, analyzer: Analyzer, tfidf: bool) {
 #[test]
 fn logistic_regression_weights_match_sklearn() {
     let r = reference("logreg_toy.json");
-    check_logreg(&r["bow_binary"], Analyzer::Words, false);
-    check_logreg(&r["bow_multiclass"], Analyzer::Words, false);
+    check_logreg(&r["bow_binary"], Analyzer::Words(Tokenizer::Sklearn), false);
+    check_logreg(
+        &r["bow_multiclass"],
+        Analyzer::Words(Tokenizer::Sklearn),
+        false,
+    );
     check_logreg(
         &r["tfidf_char_binary"],
         Analyzer::Chars { min: 2, max: 3 },
@@ -177,6 +182,7 @@ fn separable_toy_set_is_learned_exactly() {
         .iter()
         .map(|p| match &p.output {
             Output::Label(l) => l.clone(),
+            other => panic!("expected a label, got {other:?}"),
         })
         .collect();
     assert_eq!(got, ["red", "green", "blue"]);
@@ -249,6 +255,7 @@ fn embedding_features_with_a_fake_embedder() {
         .iter()
         .map(|p| match &p.output {
             Output::Label(l) => l.clone(),
+            other => panic!("expected a label, got {other:?}"),
         })
         .collect();
     // "good" and "bad" hash to different dimensions, so the classes are separable.
