@@ -12,7 +12,7 @@ pub use progress::{Bars, Progress, Quiet};
 
 use crate::plan::{jobs, prepare_dataset, PreparedDataset};
 use crate::registry::BackendFactory;
-use crate::sink::{HardwareInfo, LocationRecord, ResultSink, RunId, RunStart};
+use crate::sink::{HardwareInfo, LocationRecord, ModelFit, ResultSink, RunId, RunStart};
 use crate::suite::{IfMissing, LoadedSuite, Protocol};
 use anyhow::{bail, Context, Result};
 use std::collections::{BTreeSet, HashSet};
@@ -126,6 +126,9 @@ pub fn run(suite: &LoadedSuite, opts: &RunOptions, parts: RunParts) -> Result<Ru
     for p in prepared.iter().flatten() {
         sink.record_dataset(run, &p.record())?;
     }
+    for (name, msg) in &skipped {
+        sink.record_skipped(run, name, msg)?;
+    }
     let committed = sink.committed_repetitions(run)?;
     let todo = jobs(s, protocol.repetitions, &skipped_idx, &committed);
     if resumed {
@@ -170,6 +173,15 @@ pub fn run(suite: &LoadedSuite, opts: &RunOptions, parts: RunParts) -> Result<Ru
             }
         }
         sink.record_model(run, &model_record)?;
+        sink.record_fit(
+            run,
+            &ModelFit {
+                model: model.name.clone(),
+                dataset: data.entry.name.clone(),
+                parameters: model_record.parameters,
+                description: model_record.description.clone(),
+            },
+        )?;
         sink.record_repetition(run, &rep)?;
         progress.repetition_done();
     }

@@ -157,11 +157,31 @@ pub struct WindowRecord {
     /// Inputs processed in the window (inferences, warm-up inputs, training examples; 0 for load).
     pub items: u64,
     pub components: Vec<ComponentEnergy>,
+    /// Devices the workload needed that this meter did not count (another meter on the
+    /// machine held them): the window's total leaves them out, so it is incomplete.
+    #[serde(default)]
+    pub uncounted: Vec<String>,
+    /// No component was counted at all: the total is "nothing measured", not 0 J.
+    #[serde(default)]
+    pub nothing_measured: bool,
 }
 
 impl WindowRecord {
     pub fn total_joules(&self) -> f64 {
         self.components.iter().map(|c| c.joules).sum()
+    }
+
+    /// Why this window's total is not the whole energy, if it is not.
+    pub fn incomplete(&self) -> Option<String> {
+        if self.nothing_measured {
+            return Some("nothing measured (no component was counted)".into());
+        }
+        (!self.uncounted.is_empty()).then(|| {
+            format!(
+                "incomplete: {} not counted (held by another meter)",
+                self.uncounted.join(", ")
+            )
+        })
     }
 }
 
@@ -199,6 +219,57 @@ pub struct RepetitionRecord {
     pub windows: Vec<WindowRecord>,
     pub inferences: Vec<InferenceRecord>,
     pub metrics: Vec<MetricValue>,
+    /// Median and 95th percentile of this repetition's per-inference latencies, seconds
+    /// (linear interpolation), computed when the repetition ends. A run's latency figure is
+    /// the mean of these over its repetitions, in the bench summary and the report alike.
+    #[serde(default)]
+    pub latency_p50_s: Option<f64>,
+    #[serde(default)]
+    pub latency_p95_s: Option<f64>,
+}
+
+impl RepetitionRecord {
+    /// The inference window.
+    pub fn inference_window(&self) -> Option<&WindowRecord> {
+        self.windows.iter().find(|w| w.phase == Phase::Inference)
+    }
+
+    /// Why this repetition's energy is not whole (a window with a device uncounted, or
+    /// nothing measured), if it is not.
+    pub fn incomplete(&self) -> Option<String> {
+        self.inference_window()
+            .and_then(WindowRecord::incomplete)
+            .or_else(|| self.windows.iter().find_map(WindowRecord::incomplete))
+    }
+}
+
+/// p50 and p95 (seconds, linear interpolation) of per-inference latencies.
+pub fn latency_percentiles(latencies_s: impl Iterator<Item = f64>) -> (Option<f64>, Option<f64>) {
+    let mut v: Vec<f64> = latencies_s.collect();
+    v.sort_by(f64::total_cmp);
+    (
+        powerhungry_stats::quantile_sorted(&v, 0.5),
+        powerhungry_stats::quantile_sorted(&v, 0.95),
+    )
+}
+
+/// What a model learnt on one dataset: its fitted size (vocabulary, parameters) belongs to
+/// the model x dataset, not to the model (a model fitted on English and on Hindi differs).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFit {
+    pub model: String,
+    pub dataset: String,
+    pub parameters: Option<u64>,
+    pub description: String,
+}
+
+/// SHA-256 of some bytes, lower-case hex (imports record their file's content hash).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Which repetition of which model on which dataset.
@@ -214,7 +285,8 @@ pub struct RepetitionKey {
 pub trait ResultSink {
     /// Start a new run; returns its id.
     fn begin_run(&mut self, run: &RunStart) -> Result<RunId>;
-    /// The latest run of this suite hash that has not ended, if any.
+    /// The latest run of this suite hash that has not ended, or that ended with skipped
+    /// models, if any.
     fn find_unfinished_run(&mut self, suite_hash: &str) -> Result<Option<RunId>>;
     /// Repetitions already stored for a run.
     fn committed_repetitions(&mut self, run: RunId) -> Result<Vec<RepetitionKey>>;
@@ -223,6 +295,12 @@ pub trait ResultSink {
     /// parameters and description are kept (a fitted model's description can vary, e.g. its
     /// solver's iteration count).
     fn record_model(&mut self, run: RunId, model: &ModelRecord) -> Result<()>;
+    /// Record what a model learnt on a dataset (fitted size and description), once per run,
+    /// model and dataset: the first repetition's is kept.
+    fn record_fit(&mut self, run: RunId, fit: &ModelFit) -> Result<()>;
+    /// Record that a model was skipped (its files were missing): the run is finished for the
+    /// models it ran, and `--resume` can add the skipped one later.
+    fn record_skipped(&mut self, run: RunId, model: &str, reason: &str) -> Result<()>;
     /// Record a dataset and its sample once per run; same rules as `record_model`. On resume
     /// this is how a changed sample is caught.
     fn record_dataset(&mut self, run: RunId, dataset: &DatasetRecord) -> Result<()>;
@@ -239,6 +317,8 @@ pub struct MemorySink {
     pub models: Vec<(RunId, ModelRecord)>,
     pub datasets: Vec<(RunId, DatasetRecord)>,
     pub repetitions: Vec<(RunId, RepetitionRecord)>,
+    pub fits: Vec<(RunId, ModelFit)>,
+    pub skipped: Vec<(RunId, String, String)>,
 }
 
 impl ResultSink for MemorySink {
@@ -253,7 +333,10 @@ impl ResultSink for MemorySink {
             .iter()
             .enumerate()
             .rev()
-            .find(|(_, (r, end))| end.is_none() && r.suite_hash == suite_hash)
+            .find(|(i, (r, end))| {
+                r.suite_hash == suite_hash
+                    && (end.is_none() || self.skipped.iter().any(|s| s.0 == *i as RunId + 1))
+            })
             .map(|(i, _)| i as RunId + 1))
     }
 
@@ -308,6 +391,26 @@ impl ResultSink for MemorySink {
 
     fn record_repetition(&mut self, run: RunId, rep: &RepetitionRecord) -> Result<()> {
         self.repetitions.push((run, rep.clone()));
+        Ok(())
+    }
+
+    fn record_fit(&mut self, run: RunId, fit: &ModelFit) -> Result<()> {
+        if !self
+            .fits
+            .iter()
+            .any(|(id, f)| *id == run && f.model == fit.model && f.dataset == fit.dataset)
+        {
+            self.fits.push((run, fit.clone()));
+        }
+        self.skipped.retain(|s| !(s.0 == run && s.1 == fit.model));
+        Ok(())
+    }
+
+    fn record_skipped(&mut self, run: RunId, model: &str, reason: &str) -> Result<()> {
+        if !self.skipped.iter().any(|s| s.0 == run && s.1 == model) {
+            self.skipped
+                .push((run, model.to_string(), reason.to_string()));
+        }
         Ok(())
     }
 

@@ -98,6 +98,10 @@ fn row(model: String, dataset: String, reps: &[&RepetitionRecord], loc: &Locatio
             continue;
         };
         inferences = w.items;
+        if w.nothing_measured {
+            // No figure at all, not a figure of 0.
+            continue;
+        }
         totals.push(per_1000(w.total_joules(), w.items));
         let a: Option<f64> = w.components.iter().map(|c| c.above_idle_joules).sum();
         above.push(a.map(|j| per_1000(j, w.items)));
@@ -153,9 +157,7 @@ fn row(model: String, dataset: String, reps: &[&RepetitionRecord], loc: &Locatio
             reps.len()
         )
     });
-    let nothing = reps
-        .iter()
-        .all(|r| r.inference_window().is_some_and(|w| w.nothing_measured));
+
     Row {
         model,
         dataset,
@@ -212,15 +214,28 @@ impl Summary {
                 r.model.clone(),
                 r.dataset.clone(),
                 r.repetitions.to_string(),
-                format!(
-                    "{} ± {}",
-                    sig(r.wh_per_1000_mean),
-                    r.wh_per_1000_sd.map(sig).unwrap_or("-".into())
-                ),
+                if !r.wh_per_1000_mean.is_finite() && r.incomplete.is_some() {
+                    "nothing measured".to_string()
+                } else {
+                    format!(
+                        "{} ± {}{}",
+                        sig(r.wh_per_1000_mean),
+                        r.wh_per_1000_sd.map(sig).unwrap_or("-".into()),
+                        if r.incomplete.is_some() {
+                            " INCOMPLETE"
+                        } else {
+                            ""
+                        }
+                    )
+                },
                 r.wh_per_1000_ci95
                     .map(|c| format!("± {}", sig(c)))
                     .unwrap_or("-".into()),
-                sig(r.g_co2e_per_1000),
+                if r.g_co2e_per_1000.is_finite() {
+                    sig(r.g_co2e_per_1000)
+                } else {
+                    "-".into()
+                },
                 f(r.metrics.get("accuracy").copied(), 4),
                 f(
                     r.metrics
@@ -270,6 +285,15 @@ impl Summary {
                 phase("fit"),
                 phase("inference")
             ));
+        }
+        for r in &self.rows {
+            if let Some(why) = &r.incomplete {
+                out.push_str(&format!(
+                    "INCOMPLETE: {} on {}: {why}; its energy is not the whole and is not \
+                     comparable (never rated, never on a Pareto front, never in a task mean)\n",
+                    r.model, r.dataset
+                ));
+            }
         }
         for r in &self.rows {
             if let Some(note) = coarse_note(r) {
@@ -398,8 +422,12 @@ mod tests {
             index,
             started_at: 0.0,
             ended_at: 1.0,
+            latency_p50_s: Some(latency_s),
+            latency_p95_s: Some(latency_s),
             windows: vec![WindowRecord {
                 phase: Phase::Inference,
+                uncounted: vec![],
+                nothing_measured: false,
                 duration_s: 1.0,
                 items: 2,
                 components: vec![ComponentEnergy {
@@ -453,9 +481,10 @@ mod tests {
         assert_eq!(r.wh_per_1000_above_idle_mean, None);
         // Inference window per repetition: (7.2 + 10.8) / 2 J = 0.0025 Wh.
         assert!((r.phase_wh["inference"] - 0.0025).abs() < 1e-15);
-        // Latencies 1 ms x2 and 3 ms x2: p50 = 2 ms, p95 = 3 ms.
+        // Repetitions of 1 ms and 3 ms latencies: the mean of each repetition's own p50 and p95
+        // (1 and 3 ms) is 2 ms for both.
         assert!((r.latency_p50_ms.unwrap() - 2.0).abs() < 1e-9);
-        assert!((r.latency_p95_ms.unwrap() - 3.0).abs() < 1e-9);
+        assert!((r.latency_p95_ms.unwrap() - 2.0).abs() < 1e-9);
         let csv = s.to_csv().unwrap();
         assert!(csv.starts_with("run,suite,model,dataset,repetitions"));
         assert!(csv.lines().next().unwrap().ends_with(",accuracy"));

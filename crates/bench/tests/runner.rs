@@ -106,6 +106,8 @@ impl EnergyMeter for ScriptedMeter {
                 above_idle_joules: Some(0.25),
             }],
             warnings: vec![],
+            uncounted: vec![],
+            nothing_measured: false,
         })
     }
     fn live_watts(&self) -> Option<f64> {

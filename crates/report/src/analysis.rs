@@ -44,7 +44,32 @@ pub struct SeriesSummary {
     /// Repetition indices whose energy lies beyond Tukey's fences (flagged, kept).
     pub outlier_repetitions: Vec<u32>,
     pub generative: bool,
+    /// `None` for a complete series of a finished run. Otherwise why it is shown apart and
+    /// never rated, put on a Pareto front or counted in a task mean: "unfinished run (n
+    /// repetitions stored)", "incomplete: ... not counted ...", "nothing measured".
+    pub status: Option<String>,
+    /// Its energy is not the whole (a device uncounted, or nothing measured): also left out
+    /// of the totals and the energy-duration fits.
+    pub incomplete: bool,
+    /// Every repetition inferred on the same sample (bench runs), so the metric's spread over
+    /// repetitions is not a sampling spread.
+    pub same_sample: bool,
 }
+
+impl SeriesSummary {
+    /// Complete and finished: rated, on Pareto fronts, in task means.
+    pub fn comparable(&self) -> bool {
+        self.status.is_none()
+    }
+
+    /// Nothing was measured in any repetition.
+    pub fn nothing_measured(&self) -> bool {
+        self.status.as_deref() == Some(NOTHING_MEASURED)
+    }
+}
+
+/// The status of a series none of whose repetitions counted any component.
+pub const NOTHING_MEASURED: &str = "nothing measured";
 
 /// The studies' headline: per task, the spread of per-model means.
 #[derive(Debug, Clone, Serialize)]
@@ -53,10 +78,11 @@ pub struct TaskSummary {
     /// Model x dataset series the figures are over.
     pub series: usize,
     pub models: usize,
-    /// Mean and SD over the series' mean kWh per 1,000 inferences.
-    pub kwh_per_1000: Summary,
-    pub min_kwh_per_1000: f64,
-    pub max_kwh_per_1000: f64,
+    /// Mean and SD over the series' mean Wh per 1,000 inferences (complete, finished series
+    /// only: see `SeriesSummary::status`).
+    pub wh_per_1000: Summary,
+    pub min_wh_per_1000: f64,
+    pub max_wh_per_1000: f64,
     pub estimated: bool,
 }
 
@@ -105,6 +131,9 @@ pub struct Analysis {
     pub bands_version: &'static str,
     /// Series left out, and why (no repetitions, zero inferences, non-finite values).
     pub skipped: Vec<String>,
+    /// Series shown apart (unfinished runs, incomplete or nothing measured) and what the
+    /// input says (models a run skipped).
+    pub notes: Vec<String>,
 }
 
 fn summarise(s: &Series) -> Result<SeriesSummary, String> {
@@ -197,7 +226,33 @@ fn summarise(s: &Series) -> Result<SeriesSummary, String> {
         let v: Option<Vec<f64>> = s.repetitions.iter().map(f).collect();
         v.and_then(|v| Summary::of(&v)).map(|s| s.mean)
     };
-    let bands = bands_for(&s.task);
+    let incomplete: Vec<&str> = s
+        .repetitions
+        .iter()
+        .filter_map(|r| r.incomplete.as_deref())
+        .collect();
+    let nothing = s.repetitions.iter().all(|r| r.nothing_measured);
+    let status = if nothing {
+        Some(NOTHING_MEASURED.to_string())
+    } else if !incomplete.is_empty() {
+        let mut why = incomplete.clone();
+        why.sort();
+        why.dedup();
+        Some(format!(
+            "{} in {} of {} repetition(s)",
+            why.join("; "),
+            incomplete.len(),
+            s.repetitions.len()
+        ))
+    } else if s.unfinished {
+        Some(format!(
+            "unfinished run ({} repetition(s) stored)",
+            s.repetitions.len()
+        ))
+    } else {
+        None
+    };
+    let bands = bands_for(&s.task).filter(|_| status.is_none());
     let outlier_repetitions = wh_per_1000
         .outliers
         .iter()
@@ -238,6 +293,9 @@ fn summarise(s: &Series) -> Result<SeriesSummary, String> {
         latency_p95_ms: mean_of(&|r| r.latency_p95_ms),
         outlier_repetitions,
         generative: s.generative,
+        incomplete: nothing || !incomplete.is_empty(),
+        status,
+        same_sample: s.same_sample,
     })
 }
 
@@ -249,12 +307,33 @@ pub fn analyse(input: &ReportInput) -> Analysis {
     for s in &input.series {
         match summarise(s) {
             Ok(sum) => {
+                if !sum.incomplete {
+                    kept.push(s);
+                }
                 series.push(sum);
-                kept.push(s);
             }
             Err(why) => skipped.push(why),
         }
     }
+    let mut notes = Vec::new();
+    for s in series.iter().filter(|s| !s.comparable()) {
+        notes.push(format!(
+            "{} on {}{}: {}; shown, but never rated, on a Pareto front or in a task mean{}",
+            s.model,
+            s.dataset,
+            s.run_id
+                .as_ref()
+                .map(|r| format!(" (run {r})"))
+                .unwrap_or_default(),
+            s.status.as_deref().unwrap_or(""),
+            if s.incomplete {
+                ", nor in the totals"
+            } else {
+                ""
+            }
+        ));
+    }
+    notes.extend(input.notes.iter().cloned());
     Analysis {
         source: input.source.clone(),
         tasks: task_summaries(&series),
@@ -264,18 +343,19 @@ pub fn analyse(input: &ReportInput) -> Analysis {
         bands_version: BANDS_VERSION,
         series,
         skipped,
+        notes,
     }
 }
 
 fn task_summaries(series: &[SeriesSummary]) -> Vec<TaskSummary> {
     let mut by_task: BTreeMap<&str, Vec<&SeriesSummary>> = BTreeMap::new();
-    for s in series {
+    for s in series.iter().filter(|s| s.comparable()) {
         by_task.entry(&s.task).or_default().push(s);
     }
     by_task
         .into_iter()
         .filter_map(|(task, v)| {
-            let kwh: Vec<f64> = v.iter().map(|s| s.wh_per_1000.mean / 1000.0).collect();
+            let wh: Vec<f64> = v.iter().map(|s| s.wh_per_1000.mean).collect();
             let mut models: Vec<&str> = v.iter().map(|s| s.model.as_str()).collect();
             models.sort();
             models.dedup();
@@ -283,9 +363,9 @@ fn task_summaries(series: &[SeriesSummary]) -> Vec<TaskSummary> {
                 task: task.to_string(),
                 series: v.len(),
                 models: models.len(),
-                min_kwh_per_1000: kwh.iter().cloned().fold(f64::INFINITY, f64::min),
-                max_kwh_per_1000: kwh.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
-                kwh_per_1000: Summary::of(&kwh)?,
+                min_wh_per_1000: wh.iter().cloned().fold(f64::INFINITY, f64::min),
+                max_wh_per_1000: wh.iter().cloned().fold(f64::NEG_INFINITY, f64::max),
+                wh_per_1000: Summary::of(&wh)?,
                 estimated: v.iter().any(|s| s.estimated),
             })
         })
@@ -294,7 +374,7 @@ fn task_summaries(series: &[SeriesSummary]) -> Vec<TaskSummary> {
 
 fn fronts(series: &[SeriesSummary]) -> Vec<Front> {
     let mut groups: BTreeMap<(&str, &str, &str), Vec<usize>> = BTreeMap::new();
-    for (i, s) in series.iter().enumerate() {
+    for (i, s) in series.iter().enumerate().filter(|(_, s)| s.comparable()) {
         if let (Some(m), Some(_)) = (&s.metric_name, &s.metric) {
             groups.entry((&s.task, &s.dataset, m)).or_default().push(i);
         }

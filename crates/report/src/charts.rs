@@ -133,6 +133,8 @@ mod tests {
             emissions_g: None,
             latency_p50_ms: None,
             latency_p95_ms: None,
+            incomplete: None,
+            nothing_measured: false,
         };
         Series {
             suite: None,
@@ -147,6 +149,8 @@ mod tests {
             pue: 1.0,
             primary_metric: None,
             generative,
+            unfinished: false,
+            same_sample: false,
             repetitions: vec![rep(0, 100.0), rep(1, 120.0)],
         }
     }
@@ -155,6 +159,7 @@ mod tests {
     fn charts_only_where_the_data_allows() {
         let bare = analyse(&ReportInput {
             source: String::new(),
+            notes: Vec::new(),
             series: vec![series(None, false, None)],
         });
         let ids: Vec<String> = all_charts(&bare, &[]).into_iter().map(|c| c.id).collect();
@@ -164,6 +169,7 @@ mod tests {
         );
         let full = analyse(&ReportInput {
             source: String::new(),
+            notes: Vec::new(),
             series: vec![series(Some(1000), true, Some(300))],
         });
         let charts = all_charts(&full, &[]);
@@ -191,6 +197,7 @@ mod tests {
     fn captions_separate_measured_from_estimated() {
         let a = analyse(&ReportInput {
             source: String::new(),
+            notes: Vec::new(),
             series: vec![series(None, false, None)],
         });
         let c = methods_caption(&a.series);

@@ -4,8 +4,8 @@
 
 use crate::input::{ComponentEnergy, Repetition, ReportInput, Series};
 use anyhow::Result;
-use powerhungry_bench::sink::{Phase, RepetitionRecord};
-use powerhungry_store::{Store, StoredRun};
+use powerhungry_bench::sink::{latency_percentiles, RepetitionRecord};
+use powerhungry_store::{InferenceTotals, Store, StoredRun};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -17,17 +17,32 @@ pub const GENERATIVE_TASKS: [&str; 4] = [
     "text-to-image",
 ];
 
-/// Read every run of the store at `path`. The file must exist (opening a missing path would
-/// create an empty store and report nothing, which hides a typo).
+/// Read every run of the store at `path`, opened read-only (a store on a read-only
+/// filesystem reads). The file must exist (opening a missing path would create an empty store
+/// and report nothing, which hides a typo). Runs are read one at a time without their
+/// per-inference records (each repetition's latency percentiles are stored with it, and its
+/// counts summed in SQL), so memory does not grow with the number of inferences.
 pub fn read_store(path: &Path) -> Result<ReportInput> {
-    let store = Store::open_existing(path)?;
+    let store = Store::open_read_only(path)?;
     let mut input = ReportInput {
         source: format!("store {}", path.display()),
         series: Vec::new(),
+        notes: Vec::new(),
     };
     for listing in store.list_runs()? {
-        let run = store.load_run(listing.id)?;
-        let mut series = series_of_run(&run);
+        let run = store.load_run_summary(listing.id)?;
+        let totals = store.inference_totals(listing.id)?;
+        let mut sampled = Vec::new();
+        for d in &run.datasets {
+            if store.has_sample(listing.id, &d.name)? {
+                sampled.push(d.name.clone());
+            }
+        }
+        let mut series = series_of_run(
+            &run,
+            &|m, d, i| totals.get(&(m.into(), d.into(), i)).copied(),
+            &sampled,
+        );
         for e in store.reported_emissions(listing.id)? {
             let rep = series
                 .iter_mut()
@@ -38,13 +53,26 @@ pub fn read_store(path: &Path) -> Result<ReportInput> {
                 rep.emissions_g = Some(e.g_co2e);
             }
         }
+        for (model, why) in &run.skipped {
+            input.notes.push(format!(
+                "run {} ({}) skipped model `{model}`: {why}; the run is finished for the \
+                 models it ran",
+                run.id, run.start.suite_name
+            ));
+        }
         input.series.extend(series);
     }
     Ok(input)
 }
 
+/// Per-repetition inference count and output tokens, by (model, dataset, repetition index).
+pub type TotalsOf<'a> = &'a dyn Fn(&str, &str, u32) -> Option<InferenceTotals>;
+
 /// The series of one stored run, in the order the run recorded its models and datasets.
-pub fn series_of_run(run: &StoredRun) -> Vec<Series> {
+/// `totals` gives each repetition's inference count and output tokens when the run was read
+/// without its inference records; otherwise they are counted from them. `sampled`: datasets
+/// with a recorded sample (every repetition infers on it).
+pub fn series_of_run(run: &StoredRun, totals: TotalsOf, sampled: &[String]) -> Vec<Series> {
     let mut groups: BTreeMap<(usize, usize), Vec<&RepetitionRecord>> = BTreeMap::new();
     for r in &run.repetitions {
         let m = run
@@ -65,12 +93,20 @@ pub fn series_of_run(run: &StoredRun) -> Vec<Series> {
         .filter_map(|reps| {
             let first = reps.first()?;
             let model = run.models.iter().find(|m| m.name == first.model);
+            // Fitted size of this model on this dataset (schema 3), else the model's.
+            let fit = run
+                .fits
+                .iter()
+                .find(|f| f.model == first.model && f.dataset == first.dataset);
             let task = run
                 .datasets
                 .iter()
                 .find(|d| d.name == first.dataset)
                 .map_or_else(|| "unknown".to_string(), |d| d.task.clone());
-            let repetitions: Vec<Repetition> = reps.iter().filter_map(|r| repetition(r)).collect();
+            let repetitions: Vec<Repetition> = reps
+                .iter()
+                .filter_map(|r| repetition(r, totals(&r.model, &r.dataset, r.index)))
+                .collect();
             // GPUs the workload used: the GPU components measured, or the run's GPU list when
             // one component stands for several (CodeCarbon imports sum all GPUs in one figure).
             let gpu_components = repetitions.first().map_or(0, |r| {
@@ -95,24 +131,35 @@ pub fn series_of_run(run: &StoredRun) -> Vec<Series> {
                 task,
                 model: first.model.clone(),
                 dataset: first.dataset.clone(),
-                parameters: model.and_then(|m| m.parameters),
+                parameters: fit.map_or_else(|| model.and_then(|m| m.parameters), |f| f.parameters),
                 gpus: gpus as u32,
                 intensity_g_per_kwh: Some(loc.intensity_g_per_kwh),
                 intensity_source: Some(format!("{} ({})", loc.location, loc.source)),
                 pue: loc.pue,
                 generative,
+                unfinished: run.ended_at.is_none(),
+                same_sample: sampled.contains(&first.dataset),
                 repetitions,
             })
         })
         .collect()
 }
 
-fn repetition(r: &RepetitionRecord) -> Option<Repetition> {
-    let w = r.windows.iter().find(|w| w.phase == Phase::Inference)?;
-    let mut lat: Vec<f64> = r.inferences.iter().map(|i| i.latency_s * 1000.0).collect();
-    lat.sort_by(f64::total_cmp);
-    let pct = |p| powerhungry_stats::quantile_sorted(&lat, p);
-    let tokens: u64 = r.inferences.iter().map(|i| i.output_tokens as u64).sum();
+fn repetition(r: &RepetitionRecord, totals: Option<InferenceTotals>) -> Option<Repetition> {
+    let w = r.inference_window()?;
+    let (inferences, tokens) = match totals {
+        Some(t) => (t.inferences, t.output_tokens),
+        None => (
+            r.inferences.len() as u64,
+            r.inferences.iter().map(|i| i.output_tokens as u64).sum(),
+        ),
+    };
+    // One latency definition (the bench summary's too): each repetition's own percentiles,
+    // stored when it ended; computed here only for records that lack them.
+    let (p50, p95) = match (r.latency_p50_s, r.latency_p95_s) {
+        (Some(a), Some(b)) => (Some(a), Some(b)),
+        _ => latency_percentiles(r.inferences.iter().map(|i| i.latency_s)),
+    };
     Some(Repetition {
         index: r.index,
         inferences: w.items,
@@ -132,9 +179,11 @@ fn repetition(r: &RepetitionRecord) -> Option<Repetition> {
             .iter()
             .map(|m| (m.name.clone(), m.value))
             .collect(),
-        output_tokens: (!r.inferences.is_empty()).then_some(tokens),
+        output_tokens: (inferences > 0).then_some(tokens),
         emissions_g: None,
-        latency_p50_ms: pct(0.5),
-        latency_p95_ms: pct(0.95),
+        latency_p50_ms: p50.map(|s| s * 1000.0),
+        latency_p95_ms: p95.map(|s| s * 1000.0),
+        incomplete: r.incomplete(),
+        nothing_measured: w.nothing_measured,
     })
 }

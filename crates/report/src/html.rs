@@ -49,6 +49,13 @@ pub fn render(a: &Analysis, parity: &[ParityRow], generated: &str) -> String {
     );
     h.push_str(&plain_words(a));
     h.push_str(&method_notes());
+    if !a.notes.is_empty() {
+        h.push_str("<h2>Shown apart</h2><ul>");
+        for s in &a.notes {
+            let _ = write!(h, "<li>{}</li>", esc(s));
+        }
+        h.push_str("</ul>");
+    }
     if !a.skipped.is_empty() {
         h.push_str("<h2>Left out</h2><ul>");
         for s in &a.skipped {

@@ -13,9 +13,9 @@
 
 use crate::codecarbon::{Format, ImportedFile, ImportedRow, Timestamp};
 use crate::input::J_PER_KWH;
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use powerhungry_bench::sink::{
-    ComponentEnergy, DatasetRecord, HardwareInfo, LocationRecord, ModelRecord, Phase,
+    sha256_hex, ComponentEnergy, DatasetRecord, HardwareInfo, LocationRecord, ModelRecord, Phase,
     RepetitionRecord, ResultSink, RunStart, WindowRecord,
 };
 use powerhungry_store::{ReportedEmissions, Store};
@@ -40,6 +40,9 @@ pub struct ImportOptions {
     /// Parameter counts by model name (from `--parameters FILE`).
     pub parameters: HashMap<String, u64>,
     pub model_from: ModelFrom,
+    /// A file already imported into the store (same content hash) replaces its earlier
+    /// import instead of being refused.
+    pub replace: bool,
 }
 
 #[derive(Debug, Default, PartialEq)]
@@ -48,6 +51,8 @@ pub struct ImportSummary {
     pub models: usize,
     pub repetitions: usize,
     pub warnings: Vec<String>,
+    /// Runs of earlier imports of the same files that were replaced (`--replace`).
+    pub replaced: usize,
 }
 
 fn location_of(r: &ImportedRow) -> String {
@@ -207,7 +212,6 @@ pub fn import_codecarbon(
                 .into(),
         );
     }
-    let items = opts.inferences.unwrap_or(1);
     let mut models_seen = std::collections::BTreeSet::new();
     for file in files {
         if file.rows.is_empty() {
@@ -215,141 +219,211 @@ pub fn import_codecarbon(
                 .push(format!("{}: no rows", file.path.display()));
             continue;
         }
-        let groups = group_rows(file);
-        let many = groups.len() > 1;
-        for (loc, rows) in &groups {
-            let first = &rows[0].row;
-            let energy: f64 = rows.iter().map(|r| r.row.energy_consumed_kwh).sum();
-            let grams: f64 = rows.iter().map(|r| r.row.emissions_kg * 1000.0).sum();
-            let intensity = if energy > 0.0 { grams / energy } else { 0.0 };
-            let name = file.path.file_name().map_or_else(
-                || file.path.display().to_string(),
-                |n| n.to_string_lossy().to_string(),
-            );
-            let suite_name = if many {
-                format!("{name} [{loc}]")
-            } else {
-                name.clone()
-            };
-            let run = RunStart {
-                suite_name: format!("codecarbon: {suite_name}"),
-                suite_path: file.path.display().to_string(),
-                suite_text: String::new(),
-                suite_hash: format!("codecarbon-import:{}:{loc}", file.path.display()),
-                started_at: unix_seconds(&first.timestamp) - first.duration_s,
-                git_revision: None,
-                tool_version: format!(
-                    "CodeCarbon {} (imported by powerhungry {})",
-                    first.codecarbon_version.as_deref().unwrap_or("?"),
-                    env!("CARGO_PKG_VERSION")
-                ),
-                hardware: HardwareInfo {
-                    cpu_model: first.cpu_model.clone().unwrap_or_default(),
-                    cpu_cores: first.cpu_count.unwrap_or(0),
-                    ram_bytes: first
-                        .ram_total_size_gb
-                        .map_or(0, |g| (g * 1024f64.powi(3)) as u64),
-                    gpus: gpu_list(first.gpu_model.as_deref(), first.gpu_count),
-                    os: first.os.clone().unwrap_or_default(),
-                    kernel: String::new(),
-                },
-                location: LocationRecord {
-                    location: format!(
-                        "{loc} (as CodeCarbon recorded it; its PUE {})",
-                        first.pue.unwrap_or(1.0)
-                    ),
-                    intensity_g_per_kwh: intensity,
-                    source: "total emissions / total energy_consumed of the imported rows; \
-                             each repetition keeps its own reported emissions"
-                        .into(),
-                    year: Some(first.timestamp.year),
-                    pue: 1.0,
-                },
-                idle: Vec::new(),
-            };
-            let run_id = sink.begin_run(&run)?;
-            sum.runs += 1;
-            sink.record_dataset(
-                run_id,
-                &DatasetRecord {
-                    name: opts.dataset.clone(),
-                    task: opts.task.clone(),
-                    spec_json: serde_json::json!({
-                        "imported_from": file.path.display().to_string(),
-                        "inferences_per_row": opts.inferences,
-                    })
-                    .to_string(),
-                    examples: items,
-                    undecodable: 0,
-                    train_ids: Vec::new(),
-                    sample_ids: Vec::new(),
-                },
-            )?;
-            let mut next_index: BTreeMap<&str, u32> = BTreeMap::new();
-            for r in rows {
-                let model = match (opts.model_from, &r.task_name) {
-                    (ModelFrom::Task, Some(t)) => t.as_str(),
-                    _ => r.row.project_name.as_str(),
-                };
-                if !next_index.contains_key(model) {
-                    sink.record_model(
-                        run_id,
-                        &ModelRecord {
-                            name: model.to_string(),
-                            backend: "codecarbon-import".into(),
-                            kind: "imported".into(),
-                            model: Some(model.to_string()),
-                            options_json: "{}".into(),
-                            parameters: opts.parameters.get(model).copied(),
-                            description: format!("imported from {}", file.path.display()),
-                        },
-                    )?;
-                    models_seen.insert(model.to_string());
-                }
-                let idx = next_index.entry(model).or_insert(0);
-                let end = unix_seconds(&r.row.timestamp);
-                sink.record_repetition(
-                    run_id,
-                    &RepetitionRecord {
-                        model: model.to_string(),
-                        dataset: opts.dataset.clone(),
-                        index: *idx,
-                        started_at: end - r.row.duration_s,
-                        ended_at: end,
-                        windows: vec![WindowRecord {
-                            phase: Phase::Inference,
-                            duration_s: r.row.duration_s,
-                            items,
-                            components: components(r),
-                        }],
-                        inferences: Vec::new(),
-                        metrics: Vec::new(),
-                    },
-                )?;
-                sink.record_reported_emissions(
-                    run_id,
-                    &ReportedEmissions {
-                        model: model.to_string(),
-                        dataset: opts.dataset.clone(),
-                        index: *idx,
-                        g_co2e: r.row.emissions_kg * 1000.0,
-                        source: match &r.task_name {
-                            Some(t) => {
-                                format!("CodeCarbon emissions column, {name}:{} (task {t})", r.line)
-                            }
-                            None => format!("CodeCarbon emissions column, {name}:{}", r.line),
-                        },
-                    },
-                )?;
-                *idx += 1;
-                sum.repetitions += 1;
-            }
-            let last = rows.last().map_or(0.0, |r| unix_seconds(&r.row.timestamp));
-            sink.end_run(run_id, last)?;
-        }
+        // One transaction per file: a failure (or a kill) midway imports nothing of it.
+        sink.atomically(|sink| import_file(sink, file, opts, &mut sum, &mut models_seen))
+            .with_context(|| {
+                format!("{}: nothing of this file was imported", file.path.display())
+            })?;
     }
     sum.models = models_seen.len();
     Ok(sum)
+}
+
+/// Import one file (inside the caller's transaction): refused when a file with the same
+/// content was imported before, unless `opts.replace`.
+fn import_file(
+    sink: &mut Store,
+    file: &ImportedFile,
+    opts: &ImportOptions,
+    sum: &mut ImportSummary,
+    models_seen: &mut std::collections::BTreeSet<String>,
+) -> Result<()> {
+    let items = opts.inferences.unwrap_or(1);
+    let bytes = std::fs::read(&file.path)
+        .with_context(|| format!("{}: cannot read", file.path.display()))?;
+    let sha = sha256_hex(&bytes);
+    let earlier = sink.runs_from_source(&sha)?;
+    if !earlier.is_empty() {
+        let list: Vec<String> = earlier
+            .iter()
+            .map(|r| {
+                format!(
+                    "run {} ({}, imported from {})",
+                    r.id, r.suite_name, r.suite_path
+                )
+            })
+            .collect();
+        if !opts.replace {
+            bail!(
+                "{}: this file (SHA-256 {}) is already in {}: {}; importing it again would count \
+                 every row twice. Pass --replace to replace that import",
+                file.path.display(),
+                &sha[..12],
+                sink.path().display(),
+                list.join(", ")
+            );
+        }
+        for r in &earlier {
+            sink.delete_run(r.id)?;
+        }
+        sum.replaced += earlier.len();
+    }
+    let groups = group_rows(file);
+    let many = groups.len() > 1;
+    for (loc, rows) in &groups {
+        let first = &rows[0].row;
+        let energy: f64 = rows.iter().map(|r| r.row.energy_consumed_kwh).sum();
+        let grams: f64 = rows.iter().map(|r| r.row.emissions_kg * 1000.0).sum();
+        let intensity = if energy > 0.0 { grams / energy } else { 0.0 };
+        let name = file.path.file_name().map_or_else(
+            || file.path.display().to_string(),
+            |n| n.to_string_lossy().to_string(),
+        );
+        let suite_name = if many {
+            format!("{name} [{loc}]")
+        } else {
+            name.clone()
+        };
+        let run = RunStart {
+            suite_name: format!("codecarbon: {suite_name}"),
+            suite_path: file.path.display().to_string(),
+            suite_text: String::new(),
+            suite_hash: format!("codecarbon-import:{}:{loc}", file.path.display()),
+            started_at: unix_seconds(&first.timestamp) - first.duration_s,
+            git_revision: None,
+            tool_version: format!(
+                "CodeCarbon {} (imported by powerhungry {})",
+                first.codecarbon_version.as_deref().unwrap_or("?"),
+                env!("CARGO_PKG_VERSION")
+            ),
+            hardware: HardwareInfo {
+                cpu_model: first.cpu_model.clone().unwrap_or_default(),
+                cpu_cores: first.cpu_count.unwrap_or(0),
+                ram_bytes: first
+                    .ram_total_size_gb
+                    .map_or(0, |g| (g * 1024f64.powi(3)) as u64),
+                gpus: gpu_list(first.gpu_model.as_deref(), first.gpu_count),
+                os: first.os.clone().unwrap_or_default(),
+                kernel: String::new(),
+            },
+            location: LocationRecord {
+                location: format!(
+                    "{loc} (as CodeCarbon recorded it; its PUE {})",
+                    first.pue.unwrap_or(1.0)
+                ),
+                intensity_g_per_kwh: intensity,
+                source: "total emissions / total energy_consumed of the imported rows; \
+                         each repetition keeps its own reported emissions"
+                    .into(),
+                year: Some(first.timestamp.year),
+                pue: 1.0,
+            },
+            idle: Vec::new(),
+        };
+        let run_id = sink.begin_run(&run)?;
+        sink.set_source_hash(run_id, &sha)?;
+        sum.runs += 1;
+        sink.record_dataset(
+            run_id,
+            &DatasetRecord {
+                name: opts.dataset.clone(),
+                task: opts.task.clone(),
+                spec_json: serde_json::json!({
+                    "imported_from": file.path.display().to_string(),
+                    "inferences_per_row": opts.inferences,
+                })
+                .to_string(),
+                examples: items,
+                undecodable: 0,
+                train_ids: Vec::new(),
+                sample_ids: Vec::new(),
+            },
+        )?;
+        let mut next_index: BTreeMap<&str, u32> = BTreeMap::new();
+        for r in rows {
+            let row = &r.row;
+            let negative = [
+                ("energy_consumed", Some(row.energy_consumed_kwh)),
+                ("cpu_energy", row.cpu_energy_kwh),
+                ("gpu_energy", row.gpu_energy_kwh),
+                ("ram_energy", row.ram_energy_kwh),
+                ("emissions", Some(row.emissions_kg)),
+            ]
+            .into_iter()
+            .find_map(|(col, v)| v.filter(|v| *v < 0.0).map(|v| (col, v)));
+            if let Some((col, v)) = negative {
+                bail!(
+                    "{}:{}: column {col} is negative ({v}); energy and emissions cannot be, so \
+                     the file is damaged or was edited",
+                    file.path.display(),
+                    r.line
+                );
+            }
+            let model = match (opts.model_from, &r.task_name) {
+                (ModelFrom::Task, Some(t)) => t.as_str(),
+                _ => r.row.project_name.as_str(),
+            };
+            if !next_index.contains_key(model) {
+                sink.record_model(
+                    run_id,
+                    &ModelRecord {
+                        name: model.to_string(),
+                        backend: "codecarbon-import".into(),
+                        kind: "imported".into(),
+                        model: Some(model.to_string()),
+                        options_json: "{}".into(),
+                        parameters: opts.parameters.get(model).copied(),
+                        description: format!("imported from {}", file.path.display()),
+                    },
+                )?;
+                models_seen.insert(model.to_string());
+            }
+            let idx = next_index.entry(model).or_insert(0);
+            let end = unix_seconds(&r.row.timestamp);
+            sink.record_repetition(
+                run_id,
+                &RepetitionRecord {
+                    model: model.to_string(),
+                    dataset: opts.dataset.clone(),
+                    index: *idx,
+                    started_at: end - r.row.duration_s,
+                    ended_at: end,
+                    windows: vec![WindowRecord {
+                        phase: Phase::Inference,
+                        duration_s: r.row.duration_s,
+                        items,
+                        components: components(r),
+                        uncounted: Vec::new(),
+                        nothing_measured: false,
+                    }],
+                    inferences: Vec::new(),
+                    metrics: Vec::new(),
+                    latency_p50_s: None,
+                    latency_p95_s: None,
+                },
+            )?;
+            sink.record_reported_emissions(
+                run_id,
+                &ReportedEmissions {
+                    model: model.to_string(),
+                    dataset: opts.dataset.clone(),
+                    index: *idx,
+                    g_co2e: r.row.emissions_kg * 1000.0,
+                    source: match &r.task_name {
+                        Some(t) => {
+                            format!("CodeCarbon emissions column, {name}:{} (task {t})", r.line)
+                        }
+                        None => format!("CodeCarbon emissions column, {name}:{}", r.line),
+                    },
+                },
+            )?;
+            *idx += 1;
+            sum.repetitions += 1;
+        }
+        let last = rows.last().map_or(0.0, |r| unix_seconds(&r.row.timestamp));
+        sink.end_run(run_id, last)?;
+    }
+    Ok(())
 }
 
 /// Parameter counts from a CSV with a model column and a parameter column (the header names

@@ -12,6 +12,9 @@ pub struct ReportInput {
     #[serde(default)]
     pub source: String,
     pub series: Vec<Series>,
+    /// Things the report must say about its input (models a run skipped...).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// One model on one dataset in one run: the unit the studies report (a row of their tables).
@@ -44,6 +47,13 @@ pub struct Series {
     /// Whether the task generates text or images (output length is then plotted).
     #[serde(default)]
     pub generative: bool,
+    /// The run never ended (killed, not resumed to its end): shown marked, with its
+    /// repetition count, never mixed into a task mean.
+    #[serde(default)]
+    pub unfinished: bool,
+    /// Every repetition inferred on the same sample (bench runs).
+    #[serde(default)]
+    pub same_sample: bool,
     pub repetitions: Vec<Repetition>,
 }
 
@@ -73,6 +83,12 @@ pub struct Repetition {
     pub latency_p50_ms: Option<f64>,
     #[serde(default)]
     pub latency_p95_ms: Option<f64>,
+    /// Why the energy is not whole (a needed device went uncounted), if it is not.
+    #[serde(default)]
+    pub incomplete: Option<String>,
+    /// No component was counted: no energy figure at all.
+    #[serde(default)]
+    pub nothing_measured: bool,
 }
 
 /// Energy of one component over a repetition, with how it was obtained.
@@ -123,6 +139,7 @@ impl ReportInput {
         };
         ReportInput {
             source: self.source.clone(),
+            notes: self.notes.clone(),
             series: self
                 .series
                 .iter()

@@ -87,6 +87,8 @@ mod tests {
             emissions_g: None,
             latency_p50_ms: None,
             latency_p95_ms: None,
+            incomplete: None,
+            nothing_measured: false,
         };
         let s = Series {
             suite: None,
@@ -101,10 +103,13 @@ mod tests {
             pue: 1.0,
             primary_metric: None,
             generative: false,
+            unfinished: false,
+            same_sample: false,
             repetitions: vec![rep],
         };
         let a = analyse(&ReportInput {
             source: String::new(),
+            notes: Vec::new(),
             series: vec![s],
         });
         let rows = parity_rows(&a, &[("m".into(), 1000.0), ("absent".into(), 5.0)]);

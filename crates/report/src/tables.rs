@@ -40,16 +40,21 @@ fn headers(h: &[&str]) -> Vec<String> {
     h.iter().map(|s| s.to_string()).collect()
 }
 
+/// Shown instead of an energy figure when no component was counted.
+pub const NOTHING: &str = "nothing measured";
+/// Shown instead of a metric's SD over repetitions that all inferred on one sample.
+pub const SAME_SAMPLE: &str = "n/a (same sample every repetition)";
+
 pub fn task_table(a: &Analysis) -> Table {
     Table {
         name: "tasks",
-        title: "Energy per task: kWh per 1,000 inferences over the models run (mean, SD)".into(),
+        title: "Energy per task: Wh per 1,000 inferences over the models run (mean, SD)".into(),
         headers: headers(&[
             "task",
             "series",
             "models",
-            "mean_kwh_per_1000",
-            "sd_kwh_per_1000",
+            "mean_wh_per_1000",
+            "sd_wh_per_1000",
             "min",
             "max",
             "includes_estimates",
@@ -62,10 +67,10 @@ pub fn task_table(a: &Analysis) -> Table {
                     t.task.clone(),
                     t.series.to_string(),
                     t.models.to_string(),
-                    sig(t.kwh_per_1000.mean),
-                    opt(t.kwh_per_1000.sd),
-                    sig(t.min_kwh_per_1000),
-                    sig(t.max_kwh_per_1000),
+                    sig(t.wh_per_1000.mean),
+                    opt(t.wh_per_1000.sd),
+                    sig(t.min_wh_per_1000),
+                    sig(t.max_wh_per_1000),
                     if t.estimated { "yes" } else { "no" }.into(),
                 ]
             })
@@ -97,31 +102,40 @@ pub fn model_table(a: &Analysis) -> Table {
             "rating",
             "outlier_reps",
             "run",
+            "status",
             "methods",
         ]),
         rows: a
             .series
             .iter()
             .map(|s| {
+                let nothing = s.nothing_measured();
+                let energy = |x: String| if nothing { NOTHING.to_string() } else { x };
                 vec![
                     s.task.clone(),
                     s.model.clone(),
                     s.dataset.clone(),
                     s.repetitions.to_string(),
                     s.inferences.to_string(),
-                    sig(s.wh_per_1000.mean),
-                    opt(s.wh_per_1000.sd),
-                    opt(s.wh_per_1000.ci95_half),
-                    opt(s.wh_per_1000_above_idle.as_ref().map(|x| x.mean)),
-                    opt(s.g_co2e_per_1000.as_ref().map(|x| x.mean)),
+                    energy(sig(s.wh_per_1000.mean)),
+                    energy(opt(s.wh_per_1000.sd)),
+                    energy(opt(s.wh_per_1000.ci95_half)),
+                    energy(opt(s.wh_per_1000_above_idle.as_ref().map(|x| x.mean))),
+                    energy(opt(s.g_co2e_per_1000.as_ref().map(|x| x.mean))),
                     s.metric_name.clone().unwrap_or_else(|| "-".into()),
                     opt(s.metric.as_ref().map(|x| x.mean)),
-                    opt(s.metric.as_ref().and_then(|x| x.sd)),
+                    match s.metric.as_ref().and_then(|x| x.sd) {
+                        // The same sample in every repetition: a spread over repetitions says
+                        // nothing about the metric's sampling error.
+                        Some(_) if s.same_sample => SAME_SAMPLE.to_string(),
+                        sd => opt(sd),
+                    },
                     sig(s.duration_s.mean),
                     opt(s.latency_p50_ms),
                     opt(s.latency_p95_ms),
                     match (&s.rating, &s.rating_version) {
                         (Some(r), Some(v)) => format!("{r} ({v})"),
+                        _ if !s.comparable() => "not rated".into(),
                         _ => "unrated".into(),
                     },
                     s.outlier_repetitions
@@ -135,6 +149,7 @@ pub fn model_table(a: &Analysis) -> Table {
                         (None, Some(id)) => format!("#{id}"),
                         (None, None) => "-".into(),
                     },
+                    s.status.clone().unwrap_or_else(|| "-".into()),
                     s.methods.join(" "),
                 ]
             })

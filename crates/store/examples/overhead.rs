@@ -62,6 +62,8 @@ impl EnergyMeter for ClockOnly {
             duration_s: d,
             components: vec![],
             warnings: vec![],
+            uncounted: vec![],
+            nothing_measured: false,
         })
     }
     fn live_watts(&self) -> Option<f64> {
@@ -96,6 +98,12 @@ impl ResultSink for CountingSink {
     }
     fn record_repetition(&mut self, _: RunId, rep: &RepetitionRecord) -> Result<()> {
         self.inferences += rep.inferences.len() as u64;
+        Ok(())
+    }
+    fn record_fit(&mut self, _: RunId, _: &ModelFit) -> Result<()> {
+        Ok(())
+    }
+    fn record_skipped(&mut self, _: RunId, _: &str, _: &str) -> Result<()> {
         Ok(())
     }
     fn end_run(&mut self, _: RunId, _: f64) -> Result<()> {
@@ -181,7 +189,11 @@ fn main() -> Result<()> {
          wall: {wall:.3} s = {:.0} ns per inference (everything: plan, records, metrics, sink)\n\
          inference windows: {:.3} s = {:.0} ns per inference (the measured loop alone)\n\
          peak RSS: {} KiB before the run, {} KiB after = {:.0} bytes per inference of one repetition",
-        if use_store { "SQLite store (temp file)" } else { "counting (keeps nothing)" },
+        if use_store {
+            "SQLite store (temp file)"
+        } else {
+            "counting (keeps nothing)"
+        },
         wall / total * 1e9,
         meter.inference_s,
         meter.inference_s / total * 1e9,

@@ -14,6 +14,15 @@ const CREATE: &str = "CREATE TABLE IF NOT EXISTS reported_emissions (
     source TEXT NOT NULL
 )";
 
+/// A run made by importing a file, found by the file's content hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedRun {
+    pub id: RunId,
+    pub suite_name: String,
+    /// The path the file was imported from then.
+    pub suite_path: String,
+}
+
 /// Emissions a source reported for one repetition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportedEmissions {
@@ -55,6 +64,69 @@ impl Store {
             params![rep, e.g_co2e, e.source],
         )?;
         Ok(())
+    }
+
+    /// Record the content hash (SHA-256, hex) of the file a run was imported from.
+    pub fn set_source_hash(&mut self, run: RunId, sha256: &str) -> Result<()> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE runs SET source_sha256 = ?2 WHERE id = ?1",
+                params![run, sha256],
+            )
+            .with_context(|| format!("{}: cannot record the file hash", self.path.display()))?;
+        if n != 1 {
+            return Err(anyhow!("{}: no run {run}", self.path.display()));
+        }
+        Ok(())
+    }
+
+    /// Runs imported from a file with this content hash (SHA-256, hex), oldest first.
+    pub fn runs_from_source(&self, sha256: &str) -> Result<Vec<ImportedRun>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, suite_name, suite_path FROM runs WHERE source_sha256 = ?1 ORDER BY id",
+        )?;
+        let rows = stmt
+            .query_map([sha256], |r| {
+                Ok(ImportedRun {
+                    id: r.get(0)?,
+                    suite_name: r.get(1)?,
+                    suite_path: r.get(2)?,
+                })
+            })
+            .and_then(|r| r.collect::<rusqlite::Result<_>>())
+            .with_context(|| format!("{}: cannot read the runs", self.path.display()))?;
+        Ok(rows)
+    }
+
+    /// Delete a run and everything stored under it (`import --replace`).
+    pub fn delete_run(&mut self, run: RunId) -> Result<()> {
+        let path = self.path.display().to_string();
+        let sp = self.conn.savepoint()?;
+        let reps = "SELECT id FROM repetitions WHERE run_id = ?1";
+        let windows = format!("SELECT id FROM windows WHERE repetition_id IN ({reps})");
+        for sql in [
+            format!("DELETE FROM window_energy WHERE window_id IN ({windows})"),
+            format!("DELETE FROM windows WHERE repetition_id IN ({reps})"),
+            format!("DELETE FROM inferences WHERE repetition_id IN ({reps})"),
+            format!("DELETE FROM metrics WHERE repetition_id IN ({reps})"),
+            format!("DELETE FROM reported_emissions WHERE repetition_id IN ({reps})"),
+            "DELETE FROM repetitions WHERE run_id = ?1".to_string(),
+            "DELETE FROM model_fits WHERE model_id IN (SELECT id FROM models WHERE run_id = ?1)"
+                .to_string(),
+            "DELETE FROM samples WHERE dataset_id IN (SELECT id FROM datasets WHERE run_id = ?1)"
+                .to_string(),
+            "DELETE FROM models WHERE run_id = ?1".to_string(),
+            "DELETE FROM datasets WHERE run_id = ?1".to_string(),
+            "DELETE FROM idle_power WHERE run_id = ?1".to_string(),
+            "DELETE FROM skipped_models WHERE run_id = ?1".to_string(),
+            "DELETE FROM runs WHERE id = ?1".to_string(),
+        ] {
+            sp.execute(&sql, [run])
+                .with_context(|| format!("{path}: cannot delete run {run}"))?;
+        }
+        sp.commit()
+            .with_context(|| format!("{path}: cannot delete run {run}"))
     }
 
     /// Reported emissions of a run's repetitions (empty when none were imported).

@@ -7,11 +7,11 @@ mod read;
 mod schema;
 mod write;
 
-pub use import::ReportedEmissions;
-pub use read::{RunListing, StoredRun};
+pub use import::{ImportedRun, ReportedEmissions};
+pub use read::{InferenceTotals, RunListing, StoredRun};
 
 use anyhow::{bail, Context, Result};
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 
 /// Default store file, relative to the working directory.
@@ -50,6 +50,85 @@ impl Store {
             );
         }
         Store::open(path)
+    }
+
+    /// Open an existing store for reading only: nothing is created, migrated or written, so a
+    /// store on a read-only filesystem, or a file of mode 0444 in a directory we cannot write,
+    /// can be reported. A WAL reader needs the `-shm` file beside the store; where it cannot be
+    /// created the file is opened `immutable=1` (SQLite then trusts that no one writes it,
+    /// true of a read-only filesystem). A store of an older schema is upgraded only when it is
+    /// writable; otherwise the error says how to upgrade it.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        if !path.is_file() {
+            bail!(
+                "{}: no results store there (run `powerhungry bench SUITE --store {}` first)",
+                path.display(),
+                path.display()
+            );
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let plain = Connection::open_with_flags(&path, flags)
+            .and_then(|c| schema_version_of(&c).map(|v| (c, v)));
+        let (conn, version) = match plain {
+            Ok(cv) => cv,
+            Err(first) => {
+                let uri = format!("file:{}?immutable=1", uri_path(&path));
+                Connection::open_with_flags(&uri, flags)
+                    .and_then(|c| schema_version_of(&c).map(|v| (c, v)))
+                    .map_err(|_| first)
+                    .with_context(|| {
+                        format!(
+                            "{}: cannot read the results store (not a powerhungry store, or                              damaged)",
+                            path.display()
+                        )
+                    })?
+            }
+        };
+        if version > SCHEMA_VERSION {
+            bail!(
+                "{}: the store has schema version {version}, newer than this powerhungry \
+                 understands ({SCHEMA_VERSION}); use a newer powerhungry",
+                path.display()
+            );
+        }
+        if version < SCHEMA_VERSION {
+            drop(conn);
+            // Older schema: upgrade in place when we may write it.
+            return Store::open(&path).with_context(|| {
+                format!(
+                    "{}: the store has schema version {version} and this powerhungry reads \
+                     {SCHEMA_VERSION}; it is read-only here, so it cannot be upgraded: copy it \
+                     somewhere writable and report the copy",
+                    path.display()
+                )
+            });
+        }
+        Ok(Store { conn, path })
+    }
+
+    /// Run `f` as one transaction: everything it writes is committed together, or nothing is
+    /// (an error, or a kill, leaves the store as it was). The sink's own per-call transactions
+    /// nest inside it as savepoints.
+    pub fn atomically<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        let path = self.path.display().to_string();
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .with_context(|| format!("{path}: cannot start a transaction"))?;
+        match f(self) {
+            Ok(v) => {
+                self.conn
+                    .execute_batch("COMMIT")
+                    .with_context(|| format!("{path}: cannot commit"))?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
     }
 
     /// Path of the store file.
@@ -104,6 +183,10 @@ impl Store {
             )
             .with_context(|| format!("{path}: cannot record schema version {version}"))?;
         }
+        if current < 3 && SCHEMA_VERSION >= 3 {
+            read::backfill_latency(&tx)
+                .with_context(|| format!("{path}: cannot fill in per-repetition latencies"))?;
+        }
         tx.commit()
             .with_context(|| format!("{path}: cannot commit the schema"))
     }
@@ -114,4 +197,27 @@ impl Store {
             .conn
             .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))?)
     }
+}
+
+fn schema_version_of(c: &Connection) -> rusqlite::Result<i64> {
+    c.query_row(
+        "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// A path as the path part of an SQLite URI: `%`, `?` and `#` percent-encoded.
+fn uri_path(p: &Path) -> String {
+    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut out = String::new();
+    for ch in abs.to_string_lossy().chars() {
+        match ch {
+            '%' => out.push_str("%25"),
+            '?' => out.push_str("%3f"),
+            '#' => out.push_str("%23"),
+            c => out.push(c),
+        }
+    }
+    out
 }

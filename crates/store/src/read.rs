@@ -4,8 +4,9 @@
 use crate::Store;
 use anyhow::{anyhow, Context, Result};
 use powerhungry_bench::sink::{
-    ComponentEnergy, DatasetRecord, HardwareInfo, IdlePower, InferenceRecord, LocationRecord,
-    MetricValue, ModelRecord, Phase, RepetitionRecord, RunId, RunStart, WindowRecord,
+    latency_percentiles, ComponentEnergy, DatasetRecord, HardwareInfo, IdlePower, InferenceRecord,
+    LocationRecord, MetricValue, ModelFit, ModelRecord, Phase, RepetitionRecord, RunId, RunStart,
+    WindowRecord,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -32,6 +33,27 @@ pub struct StoredRun {
     pub models: Vec<ModelRecord>,
     pub datasets: Vec<DatasetRecord>,
     pub repetitions: Vec<RepetitionRecord>,
+    /// Fitted sizes per model x dataset (models that learn; one per pair).
+    pub fits: Vec<ModelFit>,
+    /// Models the run skipped (files missing), with why: the run is finished for the others.
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Aggregates of a repetition's per-inference records, computed in SQL (see
+/// [`Store::load_run_summary`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct InferenceTotals {
+    pub inferences: u64,
+    pub output_tokens: u64,
+}
+
+/// How much of a run to read.
+#[derive(Clone, Copy, PartialEq)]
+enum Depth {
+    /// Everything, every inference record and sample id.
+    Whole,
+    /// No per-inference records and no sample ids: memory flat in the run's length.
+    Summary,
 }
 
 impl StoredRun {
@@ -50,6 +72,11 @@ impl StoredRun {
 impl Store {
     /// Every run in the store, oldest first.
     pub fn list_runs(&self) -> Result<Vec<RunListing>> {
+        self.list_runs_inner()
+            .with_context(|| format!("{}: cannot list the runs", self.path.display()))
+    }
+
+    fn list_runs_inner(&self) -> Result<Vec<RunListing>> {
         let mut stmt = self.conn.prepare(
             "SELECT r.id, r.suite_name, r.suite_hash, r.started_at, r.ended_at,
                 (SELECT COUNT(*) FROM repetitions p WHERE p.run_id = r.id)
@@ -77,6 +104,61 @@ impl Store {
 
     /// Load one run whole.
     pub fn load_run(&self, id: RunId) -> Result<StoredRun> {
+        self.load(id, Depth::Whole)
+            .with_context(|| format!("{}: cannot read run {id}", self.path.display()))
+    }
+
+    /// Load a run without its per-inference records and sample ids (each repetition keeps
+    /// its windows, metrics and latency percentiles): what summaries and reports need, in
+    /// memory that does not grow with the number of inferences. Datasets come with empty id
+    /// lists; [`Store::inference_totals`] has the per-repetition counts.
+    pub fn load_run_summary(&self, id: RunId) -> Result<StoredRun> {
+        self.load(id, Depth::Summary)
+            .with_context(|| format!("{}: cannot read run {id}", self.path.display()))
+    }
+
+    /// Inferences and output tokens per repetition of a run, summed in SQL:
+    /// (model, dataset, repetition index) -> totals.
+    pub fn inference_totals(
+        &self,
+        run: RunId,
+    ) -> Result<std::collections::HashMap<(String, String, u32), InferenceTotals>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT m.name, d.name, r.idx, COUNT(i.position), COALESCE(SUM(i.output_tokens), 0)
+             FROM repetitions r JOIN models m ON m.id = r.model_id
+             JOIN datasets d ON d.id = r.dataset_id
+             LEFT JOIN inferences i ON i.repetition_id = r.id
+             WHERE r.run_id = ?1 GROUP BY r.id",
+        )?;
+        let rows = stmt
+            .query_map([run], |r| {
+                Ok((
+                    (r.get(0)?, r.get(1)?, r.get(2)?),
+                    InferenceTotals {
+                        inferences: r.get::<_, i64>(3)? as u64,
+                        output_tokens: r.get::<_, i64>(4)? as u64,
+                    },
+                ))
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<_>>())
+            .with_context(|| format!("{}: cannot read run {run}", self.path.display()))?;
+        Ok(rows)
+    }
+
+    /// Whether a dataset of a run has a recorded sample (bench runs: every repetition infers
+    /// on the same sample).
+    pub fn has_sample(&self, run: RunId, dataset: &str) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM samples s JOIN datasets d ON d.id = s.dataset_id
+                 WHERE d.run_id = ?1 AND d.name = ?2 AND s.role = 'inference')",
+                params![run, dataset],
+                |r| r.get(0),
+            )
+            .with_context(|| format!("{}: cannot read run {run}", self.path.display()))
+    }
+
+    fn load(&self, id: RunId, depth: Depth) -> Result<StoredRun> {
         let c = &self.conn;
         let (start, ended_at) = c
             .query_row("SELECT * FROM runs WHERE id = ?1", [id], run_start)
@@ -113,10 +195,30 @@ impl Store {
         )?;
         let mut datasets = Vec::new();
         for name in &dataset_names {
-            datasets.extend(dataset(c, id, name)?);
+            datasets.extend(dataset_at(c, id, name, depth)?);
         }
-        let repetitions = repetitions(c, id)
-            .with_context(|| format!("{}: cannot read run {id}", self.path.display()))?;
+        let repetitions = repetitions(c, id, depth)?;
+        let fits = query(
+            c,
+            "SELECT m.name, d.name, f.parameters, f.description FROM model_fits f
+             JOIN models m ON m.id = f.model_id JOIN datasets d ON d.id = f.dataset_id
+             WHERE m.run_id = ?1 ORDER BY m.id, d.id",
+            id,
+            |r| {
+                Ok(ModelFit {
+                    model: r.get(0)?,
+                    dataset: r.get(1)?,
+                    parameters: r.get::<_, Option<i64>>(2)?.map(|p| p as u64),
+                    description: r.get(3)?,
+                })
+            },
+        )?;
+        let skipped = query(
+            c,
+            "SELECT name, reason FROM skipped_models WHERE run_id = ?1 ORDER BY name",
+            id,
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok(StoredRun {
             id,
             start,
@@ -124,6 +226,8 @@ impl Store {
             models,
             datasets,
             repetitions,
+            fits,
+            skipped,
         })
     }
 }
@@ -193,6 +297,15 @@ pub(crate) fn model(c: &Connection, run: RunId, name: &str) -> Result<Option<Mod
 }
 
 pub(crate) fn dataset(c: &Connection, run: RunId, name: &str) -> Result<Option<DatasetRecord>> {
+    dataset_at(c, run, name, Depth::Whole)
+}
+
+fn dataset_at(
+    c: &Connection,
+    run: RunId,
+    name: &str,
+    depth: Depth,
+) -> Result<Option<DatasetRecord>> {
     let Some((id, mut rec)) = c
         .query_row(
             "SELECT id, name, task, spec_json, examples, undecodable
@@ -217,6 +330,9 @@ pub(crate) fn dataset(c: &Connection, run: RunId, name: &str) -> Result<Option<D
     else {
         return Ok(None);
     };
+    if depth == Depth::Summary {
+        return Ok(Some(rec));
+    }
     let sql =
         "SELECT example_id FROM samples WHERE dataset_id = ?1 AND role = ?2 ORDER BY position";
     let mut stmt = c.prepare_cached(sql)?;
@@ -229,10 +345,11 @@ pub(crate) fn dataset(c: &Connection, run: RunId, name: &str) -> Result<Option<D
     Ok(Some(rec))
 }
 
-fn repetitions(c: &Connection, run: RunId) -> Result<Vec<RepetitionRecord>> {
+fn repetitions(c: &Connection, run: RunId, depth: Depth) -> Result<Vec<RepetitionRecord>> {
     let heads = query(
         c,
-        "SELECT r.id, m.name, d.name, r.idx, r.started_at, r.ended_at FROM repetitions r
+        "SELECT r.id, m.name, d.name, r.idx, r.started_at, r.ended_at, r.latency_p50_s,
+            r.latency_p95_s FROM repetitions r
          JOIN models m ON m.id = r.model_id JOIN datasets d ON d.id = r.dataset_id
          WHERE r.run_id = ?1 ORDER BY m.id, d.id, r.idx",
         run,
@@ -248,6 +365,8 @@ fn repetitions(c: &Connection, run: RunId) -> Result<Vec<RepetitionRecord>> {
                     windows: Vec::new(),
                     inferences: Vec::new(),
                     metrics: Vec::new(),
+                    latency_p50_s: r.get(6)?,
+                    latency_p95_s: r.get(7)?,
                 },
             ))
         },
@@ -255,6 +374,11 @@ fn repetitions(c: &Connection, run: RunId) -> Result<Vec<RepetitionRecord>> {
     let mut out = Vec::with_capacity(heads.len());
     for (rep_id, mut rep) in heads {
         rep.windows = windows(c, rep_id)?;
+        rep.metrics = metrics(c, rep_id)?;
+        if depth == Depth::Summary {
+            out.push(rep);
+            continue;
+        }
         rep.inferences = query(
             c,
             "SELECT position, example_id, latency_s, input_tokens, output_tokens, prediction, gold
@@ -272,31 +396,74 @@ fn repetitions(c: &Connection, run: RunId) -> Result<Vec<RepetitionRecord>> {
                 })
             },
         )?;
-        rep.metrics = query(
-            c,
-            "SELECT name, value FROM metrics WHERE repetition_id = ?1 ORDER BY name",
-            rep_id,
-            |r| {
-                Ok(MetricValue {
-                    name: r.get(0)?,
-                    value: r.get(1)?,
-                })
-            },
-        )?;
         out.push(rep);
     }
     Ok(out)
 }
 
-fn windows(c: &Connection, rep_id: i64) -> Result<Vec<WindowRecord>> {
-    let heads: Vec<(i64, String, f64, i64)> = query(
+fn metrics(c: &Connection, rep_id: i64) -> Result<Vec<MetricValue>> {
+    query(
         c,
-        "SELECT id, phase, duration_s, items FROM windows WHERE repetition_id = ?1 ORDER BY id",
+        "SELECT name, value FROM metrics WHERE repetition_id = ?1 ORDER BY name",
         rep_id,
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        |r| {
+            Ok(MetricValue {
+                name: r.get(0)?,
+                value: r.get(1)?,
+            })
+        },
+    )
+}
+
+/// Schema 3 keeps each repetition's latency percentiles; fill them in for repetitions stored
+/// before, one repetition's latencies at a time.
+pub(crate) fn backfill_latency(c: &Connection) -> Result<()> {
+    let ids: Vec<i64> = {
+        let mut stmt = c.prepare("SELECT id FROM repetitions WHERE latency_p50_s IS NULL")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    for id in ids {
+        let lat: Vec<f64> = query(
+            c,
+            "SELECT latency_s FROM inferences WHERE repetition_id = ?1",
+            id,
+            |r| r.get(0),
+        )?;
+        let (p50, p95) = latency_percentiles(lat.into_iter());
+        c.execute(
+            "UPDATE repetitions SET latency_p50_s = ?2, latency_p95_s = ?3 WHERE id = ?1",
+            params![id, p50, p95],
+        )?;
+    }
+    Ok(())
+}
+
+fn windows(c: &Connection, rep_id: i64) -> Result<Vec<WindowRecord>> {
+    type Head = (i64, String, f64, i64, Option<String>, i64);
+    let heads: Vec<Head> = query(
+        c,
+        "SELECT id, phase, duration_s, items, uncounted, nothing_measured FROM windows
+         WHERE repetition_id = ?1 ORDER BY id",
+        rep_id,
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        },
     )?;
     let mut out = Vec::with_capacity(heads.len());
-    for (id, phase, duration_s, items) in heads {
+    for (id, phase, duration_s, items, uncounted, nothing) in heads {
+        let uncounted: Vec<String> = match uncounted {
+            Some(j) => serde_json::from_str(&j)
+                .with_context(|| format!("window {id}: uncounted devices {j:?} unreadable"))?,
+            None => Vec::new(),
+        };
         let phase = Phase::parse(&phase)
             .ok_or_else(|| anyhow!("window {id} has an unknown phase `{phase}`"))?;
         let components = query(
@@ -318,6 +485,8 @@ fn windows(c: &Connection, rep_id: i64) -> Result<Vec<WindowRecord>> {
             duration_s,
             items: items as u64,
             components,
+            uncounted,
+            nothing_measured: nothing != 0,
         });
     }
     Ok(out)

@@ -128,4 +128,29 @@ CREATE TABLE IF NOT EXISTS reported_emissions (
     source TEXT NOT NULL
 );
 "#,
+    // 3: trust repairs (issue 14). Windows say which needed devices went uncounted and when
+    // nothing was measured; each repetition keeps its own latency percentiles (a run's figure
+    // is their mean); fitted sizes per model x dataset; imports record their file's content
+    // hash; runs record the models they skipped.
+    r#"
+ALTER TABLE windows ADD COLUMN uncounted TEXT;
+ALTER TABLE windows ADD COLUMN nothing_measured INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE repetitions ADD COLUMN latency_p50_s REAL;
+ALTER TABLE repetitions ADD COLUMN latency_p95_s REAL;
+CREATE TABLE model_fits (
+    model_id INTEGER NOT NULL REFERENCES models (id),
+    dataset_id INTEGER NOT NULL REFERENCES datasets (id),
+    parameters INTEGER,
+    description TEXT NOT NULL,
+    PRIMARY KEY (model_id, dataset_id)
+);
+ALTER TABLE runs ADD COLUMN source_sha256 TEXT;
+CREATE INDEX runs_by_source ON runs (source_sha256);
+CREATE TABLE skipped_models (
+    run_id INTEGER NOT NULL REFERENCES runs (id),
+    name TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (run_id, name)
+);
+"#,
 ];

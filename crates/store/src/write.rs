@@ -4,13 +4,14 @@
 use crate::Store;
 use anyhow::{anyhow, bail, Context, Result};
 use powerhungry_bench::sink::{
-    DatasetRecord, ModelRecord, RepetitionKey, RepetitionRecord, ResultSink, RunId, RunStart,
+    DatasetRecord, ModelFit, ModelRecord, RepetitionKey, RepetitionRecord, ResultSink, RunId,
+    RunStart,
 };
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 impl ResultSink for Store {
     fn begin_run(&mut self, run: &RunStart) -> Result<RunId> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         let h = &run.hardware;
         let l = &run.location;
         tx.execute(
@@ -55,7 +56,8 @@ impl ResultSink for Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT id FROM runs WHERE suite_hash = ?1 AND ended_at IS NULL
+                "SELECT id FROM runs WHERE suite_hash = ?1 AND (ended_at IS NULL
+                    OR EXISTS (SELECT 1 FROM skipped_models s WHERE s.run_id = runs.id))
                  ORDER BY id DESC LIMIT 1",
                 [suite_hash],
                 |r| r.get(0),
@@ -118,7 +120,7 @@ impl ResultSink for Store {
                 dataset.name
             );
         }
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         tx.execute(
             "INSERT INTO datasets (run_id, name, task, spec_json, examples, undecodable)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -151,7 +153,7 @@ impl ResultSink for Store {
     }
 
     fn record_repetition(&mut self, run: RunId, rep: &RepetitionRecord) -> Result<()> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         insert_repetition(&tx, run, rep).with_context(|| {
             format!(
                 "{}: cannot store repetition {} of model `{}` on dataset `{}`",
@@ -162,6 +164,58 @@ impl ResultSink for Store {
             )
         })?;
         tx.commit()?;
+        Ok(())
+    }
+
+    fn record_fit(&mut self, run: RunId, fit: &ModelFit) -> Result<()> {
+        let path = self.path.display().to_string();
+        let sp = self.conn.savepoint()?;
+        let ids: Option<(i64, i64)> = sp
+            .query_row(
+                "SELECT m.id, d.id FROM models m, datasets d
+                 WHERE m.run_id = ?1 AND d.run_id = ?1 AND m.name = ?2 AND d.name = ?3",
+                params![run, fit.model, fit.dataset],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((model_id, dataset_id)) = ids else {
+            bail!(
+                "{path}: run {run} has no model `{}` or no dataset `{}` to record a fit for",
+                fit.model,
+                fit.dataset
+            );
+        };
+        sp.execute(
+            "INSERT OR IGNORE INTO model_fits (model_id, dataset_id, parameters, description)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![
+                model_id,
+                dataset_id,
+                fit.parameters.map(|p| p as i64),
+                fit.description
+            ],
+        )?;
+        // The model ran: it is no longer skipped in this run.
+        sp.execute(
+            "DELETE FROM skipped_models WHERE run_id = ?1 AND name = ?2",
+            params![run, fit.model],
+        )?;
+        sp.commit()
+            .with_context(|| format!("{path}: cannot record the fit of `{}`", fit.model))
+    }
+
+    fn record_skipped(&mut self, run: RunId, model: &str, reason: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT OR REPLACE INTO skipped_models (run_id, name, reason) VALUES (?1, ?2, ?3)",
+                params![run, model, reason],
+            )
+            .with_context(|| {
+                format!(
+                    "{}: cannot record skipped model `{model}`",
+                    self.path.display()
+                )
+            })?;
         Ok(())
     }
 
@@ -177,7 +231,7 @@ impl ResultSink for Store {
     }
 }
 
-fn insert_repetition(tx: &Transaction, run: RunId, rep: &RepetitionRecord) -> Result<()> {
+fn insert_repetition(tx: &Connection, run: RunId, rep: &RepetitionRecord) -> Result<()> {
     let model_id: i64 = tx
         .query_row(
             "SELECT id FROM models WHERE run_id = ?1 AND name = ?2",
@@ -195,22 +249,35 @@ fn insert_repetition(tx: &Transaction, run: RunId, rep: &RepetitionRecord) -> Re
         .optional()?
         .ok_or_else(|| anyhow!("dataset `{}` was not recorded for run {run}", rep.dataset))?;
     tx.execute(
-        "INSERT INTO repetitions (run_id, model_id, dataset_id, idx, started_at, ended_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO repetitions (run_id, model_id, dataset_id, idx, started_at, ended_at,
+            latency_p50_s, latency_p95_s)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             run,
             model_id,
             dataset_id,
             rep.index,
             rep.started_at,
-            rep.ended_at
+            rep.ended_at,
+            rep.latency_p50_s,
+            rep.latency_p95_s,
         ],
     )?;
     let rep_id = tx.last_insert_rowid();
     for w in &rep.windows {
         tx.execute(
-            "INSERT INTO windows (repetition_id, phase, duration_s, items) VALUES (?1, ?2, ?3, ?4)",
-            params![rep_id, w.phase.as_str(), w.duration_s, w.items as i64],
+            "INSERT INTO windows (repetition_id, phase, duration_s, items, uncounted,
+                nothing_measured) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                rep_id,
+                w.phase.as_str(),
+                w.duration_s,
+                w.items as i64,
+                (!w.uncounted.is_empty())
+                    .then(|| serde_json::to_string(&w.uncounted))
+                    .transpose()?,
+                w.nothing_measured as i64,
+            ],
         )?;
         let window_id = tx.last_insert_rowid();
         let mut stmt = tx.prepare_cached(
@@ -218,6 +285,14 @@ fn insert_repetition(tx: &Transaction, run: RunId, rep: &RepetitionRecord) -> Re
              VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         for c in &w.components {
+            if !c.joules.is_finite() {
+                bail!(
+                    "window {} component {}: energy {} J is not a number",
+                    w.phase.as_str(),
+                    c.component,
+                    c.joules
+                );
+            }
             stmt.execute(params![
                 window_id,
                 c.component,

@@ -13,6 +13,10 @@ pub struct WindowEnergy {
     pub components: Vec<ComponentEnergy>,
     /// Anything the meter wants the user to know about this window.
     pub warnings: Vec<String>,
+    /// Devices needed but counted by another meter: the total leaves them out.
+    pub uncounted: Vec<String>,
+    /// No component counted at all: "nothing measured", not 0 J.
+    pub nothing_measured: bool,
 }
 
 pub trait EnergyMeter {
@@ -102,6 +106,8 @@ impl EnergyMeter for MeterAdapter {
             duration_s: r.duration_s,
             components,
             warnings,
+            uncounted: r.incomplete.clone(),
+            nothing_measured: r.is_nothing_measured(),
         })
     }
 

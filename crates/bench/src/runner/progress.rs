@@ -30,13 +30,10 @@ pub trait Progress {
     fn finish(&mut self) {}
 }
 
-/// No bars (`--quiet`); notes (skipped models, data warnings) still go to stderr.
+/// Nothing on stderr (`--quiet`): no bars and no notes; errors are the caller's to print.
+/// What a note would have said that matters (a skipped model) is also in the summary.
 pub struct Quiet;
-impl Progress for Quiet {
-    fn note(&mut self, line: &str) {
-        eprintln!("{line}");
-    }
-}
+impl Progress for Quiet {}
 
 /// Two bars: repetitions of the whole run (with ETA) and inferences of the current one.
 pub struct Bars {

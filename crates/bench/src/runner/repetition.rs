@@ -5,7 +5,8 @@ use super::progress::Progress;
 use crate::plan::PreparedDataset;
 use crate::registry::BackendFactory;
 use crate::sink::{
-    InferenceRecord, MetricValue, ModelRecord, Phase, RepetitionRecord, WindowRecord,
+    latency_percentiles, InferenceRecord, MetricValue, ModelRecord, Phase, RepetitionRecord,
+    WindowRecord,
 };
 use crate::suite::{ModelSpec, Protocol, TaskName};
 use anyhow::{bail, Result};
@@ -44,6 +45,8 @@ fn window(phase: Phase, items: usize, e: &WindowEnergy) -> WindowRecord {
         duration_s: e.duration_s,
         items: items as u64,
         components: e.components.clone(),
+        uncounted: e.uncounted.clone(),
+        nothing_measured: e.nothing_measured,
     }
 }
 
@@ -120,6 +123,8 @@ pub(crate) fn run_one(
         parameters: info.parameters,
         description: info.description,
     };
+    let (latency_p50_s, latency_p95_s) =
+        latency_percentiles(inferences.iter().map(|i| i.latency_s));
     let rep = RepetitionRecord {
         model: ctx.model.name.clone(),
         dataset: ctx.data.entry.name.clone(),
@@ -129,6 +134,8 @@ pub(crate) fn run_one(
         windows,
         inferences,
         metrics,
+        latency_p50_s,
+        latency_p95_s,
     };
     Ok((rep, model, warnings))
 }

@@ -10,12 +10,13 @@ use powerhungry_bench::runner::{
     self, meter::MeterAdapter, Bars, Progress, Quiet, RunOptions, RunParts,
 };
 use powerhungry_bench::sink::LocationRecord;
+use powerhungry_bench::sink::ResultSink;
 use powerhungry_bench::suite::{LoadedSuite, SuiteLocation};
 use powerhungry_bench::summary::summarize_run;
 use powerhungry_carbon::location::{layers_from_environment, resolve_layers, Layer, Origin};
 use powerhungry_carbon::{LocationQuery, ResolvedIntensity};
-use powerhungry_meter::claim::default_claim_dir;
-use powerhungry_meter::{Meter, MeterConfig};
+use powerhungry_meter::claim::{default_claim_dir, ClaimPolicy};
+use powerhungry_meter::{Meter, MeterConfig, Scope};
 use powerhungry_store::Store;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -66,6 +67,15 @@ pub struct Args {
     /// Don't claim devices: count everything even if another meter counts it too.
     #[arg(long, conflicts_with = "claim_dir", help_heading = "Meter")]
     pub no_claim: bool,
+    /// When another meter holds a device this run needs, wait until it is released instead
+    /// of refusing to start (the default refuses, naming the device and the holder's pid).
+    #[arg(long, conflicts_with = "no_claim", help_heading = "Meter")]
+    pub wait_for_devices: bool,
+    /// Whose energy is counted: `machine` (everything the counted devices use; needs the
+    /// devices to itself) or `process` (this bench's process tree's share of the CPU, by
+    /// attribution; CPU and RAM are shared with other process-scope meters).
+    #[arg(long, value_enum, default_value_t = ScopeArg::Machine, help_heading = "Meter")]
+    pub scope: ScopeArg,
     /// CPU TDP in watts for the CPU-load estimate, overriding the embedded table.
     #[arg(long, value_name = "WATTS", help_heading = "Meter")]
     pub cpu_tdp: Option<f64>,
@@ -87,6 +97,12 @@ pub struct Args {
     pub procfs_root: PathBuf,
     #[command(flatten)]
     pub location: LocationFlags,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScopeArg {
+    Machine,
+    Process,
 }
 
 pub fn run(args: Args) -> Result<u8> {
@@ -123,9 +139,24 @@ pub fn run(args: Args) -> Result<u8> {
         cpu_tdp: args.cpu_tdp,
         claim_dir: (!args.no_claim)
             .then(|| args.claim_dir.clone().unwrap_or_else(default_claim_dir)),
+        // A device another meter holds would leave this run's figures partial: refuse (or
+        // wait) rather than store an incomplete series.
+        claim_policy: if args.wait_for_devices {
+            ClaimPolicy::Wait
+        } else {
+            ClaimPolicy::Refuse
+        },
+        scope: match args.scope {
+            ScopeArg::Machine => Scope::Machine,
+            ScopeArg::Process => Scope::Process {
+                pid: std::process::id(),
+            },
+        },
+        claim_cpu_shared: args.scope == ScopeArg::Process,
         ..MeterConfig::default()
     };
-    let meter = Meter::start(config).context("starting the meter")?;
+    // Before any run is created: a refusal leaves the store as it was.
+    let meter = Meter::start(config).context("starting the meter (nothing was run or stored)")?;
     for w in meter.startup_warnings() {
         progress.note(&format!("meter: {w}"));
     }
@@ -156,6 +187,8 @@ pub fn run(args: Args) -> Result<u8> {
     };
     let mut registry = Registry::new(suite.base_dir());
     registry.allow_download = args.allow_download;
+    let hash = suite.hash(&opts.protocol);
+    let latest_before = store.latest_run()?;
     let outcome = runner::run(
         &suite,
         &opts,
@@ -165,26 +198,56 @@ pub fn run(args: Args) -> Result<u8> {
             sink: &mut store,
             progress: progress.as_mut(),
         },
-    )
-    .with_context(|| {
-        format!(
-            "the repetitions finished so far are kept in {}; `powerhungry bench {} --resume` \
-             continues where this stopped",
-            args.store.display(),
-            args.suite.display()
-        )
-    })?;
+    );
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            // Say that something is kept only when something was: the run this invocation
+            // wrote to (or resumed) holds at least one repetition.
+            let stored = store
+                .find_unfinished_run(&hash)
+                .ok()
+                .flatten()
+                .filter(|id| args.resume || latest_before.is_none_or(|l| *id > l))
+                .and_then(|id| store.list_runs().ok()?.into_iter().find(|r| r.id == id))
+                .filter(|r| r.repetitions > 0);
+            return Err(match stored {
+                Some(r) => e.context(format!(
+                    "the {} repetition(s) finished so far are kept in {} (run {}); \
+                     `powerhungry bench {} --resume` continues where this stopped",
+                    r.repetitions,
+                    args.store.display(),
+                    r.id,
+                    args.suite.display()
+                )),
+                None => e,
+            });
+        }
+    };
 
-    let stored = store.load_run(outcome.run)?;
+    // Summarised from the store without its per-inference records (memory flat in the run's
+    // length), with the location stored when the run started (a resumed run keeps it).
+    let stored = store.load_run_summary(outcome.run)?;
+    if outcome.resumed && stored.start.location != opts.location && !args.quiet {
+        eprintln!(
+            "powerhungry: resumed run {} keeps the location it started with ({}, {} g CO2e/kWh), \
+             not the one given now ({}, {} g CO2e/kWh)",
+            outcome.run,
+            stored.start.location.location,
+            stored.start.location.intensity_g_per_kwh,
+            opts.location.location,
+            opts.location.intensity_g_per_kwh
+        );
+    }
     let summary = summarize_run(
         outcome.run,
         &suite.suite.name,
-        &opts.location,
+        &stored.start.location,
         &stored.repetitions,
     );
     print!("{}", summary.table());
-    for (model, _) in &outcome.skipped {
-        println!("skipped: model `{model}` (files not found; see the note above)");
+    for (model, why) in &outcome.skipped {
+        println!("skipped: model `{model}`: {why}");
     }
     println!(
         "run {} stored in {} ({} repetition(s) run now{})",

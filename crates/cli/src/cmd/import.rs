@@ -43,6 +43,9 @@ pub struct CodecarbonArgs {
     /// (task_name; every FILE must then be a CodeCarbon task file)
     #[arg(long, value_enum, default_value_t = ModelColumn::Project, value_name = "COLUMN")]
     pub model_from: ModelColumn,
+    /// Replace an earlier import of the same file (same content) instead of refusing it
+    #[arg(long)]
+    pub replace: bool,
     /// Results store to add to (created if missing)
     #[arg(long, default_value = powerhungry_store::DEFAULT_STORE, value_name = "STORE")]
     pub store: PathBuf,
@@ -67,6 +70,7 @@ pub fn run(args: Args) -> Result<u8> {
             ModelColumn::Project => ModelFrom::Project,
             ModelColumn::Task => ModelFrom::Task,
         },
+        replace: a.replace,
     };
     opts.validate()?;
     if let Some(p) = &a.parameters {
@@ -86,12 +90,17 @@ pub fn run(args: Args) -> Result<u8> {
         eprintln!("warning: {w}");
     }
     println!(
-        "imported {} rows of {} models from {} file(s) into {} ({} run(s))",
+        "imported {} rows of {} models from {} file(s) into {} ({} run(s){})",
         sum.repetitions,
         sum.models,
         files.len(),
         a.store.display(),
-        sum.runs
+        sum.runs,
+        if sum.replaced > 0 {
+            format!(", replacing {} run(s) of an earlier import", sum.replaced)
+        } else {
+            String::new()
+        }
     );
     Ok(0)
 }

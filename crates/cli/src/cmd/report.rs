@@ -69,9 +69,16 @@ pub fn run(args: Args) -> Result<u8> {
             .join("\n");
         let skipped: String = report
             .analysis
-            .skipped
+            .notes
             .iter()
-            .map(|s| format!("left out: {s}\n"))
+            .map(|s| format!("note: {s}\n"))
+            .chain(
+                report
+                    .analysis
+                    .skipped
+                    .iter()
+                    .map(|s| format!("left out: {s}\n")),
+            )
             .collect();
         let _ = out
             .write_all(text.as_bytes())

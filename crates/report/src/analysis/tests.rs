@@ -32,6 +32,8 @@ fn rep(
         emissions_g: None,
         latency_p50_ms: Some(2.0),
         latency_p95_ms: Some(4.0),
+        incomplete: None,
+        nothing_measured: false,
     }
 }
 
@@ -49,6 +51,8 @@ fn series(model: &str, reps: Vec<Repetition>) -> Series {
         pue: 1.0,
         primary_metric: Some("accuracy".into()),
         generative: false,
+        unfinished: false,
+        same_sample: false,
         repetitions: reps,
     }
 }
@@ -66,6 +70,7 @@ fn series_figures_by_hand() {
     );
     let a = analyse(&ReportInput {
         source: "t".into(),
+        notes: Vec::new(),
         series: vec![s],
     });
     let m = &a.series[0];
@@ -100,16 +105,17 @@ fn task_headline_front_and_skips() {
     let zero = series("e", vec![rep(0, 0, 1.0, 0.0, 1.0, 0.5)]);
     let an = analyse(&ReportInput {
         source: "t".into(),
+        notes: Vec::new(),
         series: vec![a, b, c, empty, zero, negative],
     });
     assert_eq!(an.skipped.len(), 3);
     assert!(an.skipped[2].contains("negative"), "{:?}", an.skipped);
     assert!(an.skipped[0].contains("no repetitions") && an.skipped[1].contains("0 inferences"));
     let t = &an.tasks[0];
-    // kWh per 1,000: 0.001, 0.003, 0.005 -> mean 0.003, SD 0.002.
+    // Wh per 1,000 (the unit of every table): 1, 3, 5 -> mean 3, SD 2.
     assert_eq!((t.series, t.models), (3, 3));
-    assert!((t.kwh_per_1000.mean - 0.003).abs() < 1e-15);
-    assert!((t.kwh_per_1000.sd.unwrap() - 0.002).abs() < 1e-15);
+    assert!((t.wh_per_1000.mean - 3.0).abs() < 1e-12);
+    assert!((t.wh_per_1000.sd.unwrap() - 2.0).abs() < 1e-12);
     assert_eq!(an.fronts.len(), 1);
     let names: Vec<&str> = an.fronts[0]
         .members
@@ -128,7 +134,91 @@ fn recorded_emissions_win_over_intensity() {
     r.emissions_g = Some(0.25);
     let an = analyse(&ReportInput {
         source: "t".into(),
+        notes: Vec::new(),
         series: vec![series("a", vec![r])],
     });
     assert_eq!(an.series[0].g_co2e_per_1000.as_ref().unwrap().mean, 0.25);
+}
+
+#[test]
+fn unfinished_incomplete_and_unmeasured_series_are_shown_apart() {
+    let rep = |i: u32, wh: f64| {
+        let mut r = self::rep(i, 1000, wh * J_PER_WH, 0.0, 1.0, 0.9);
+        r.metrics.insert("accuracy".into(), 0.9);
+        r
+    };
+    let whole = series("whole", vec![rep(0, 50.0), rep(1, 50.0)]);
+    let mut unfinished = series("unfinished", vec![rep(0, 1.0), rep(1, 1.0)]);
+    unfinished.unfinished = true;
+    let mut partial = series("partial", vec![rep(0, 0.5), rep(1, 0.5)]);
+    partial.repetitions[1].incomplete =
+        Some("incomplete: cpu-package0 not counted (held by another meter)".into());
+    let mut nothing = series("nothing", vec![rep(0, 0.0)]);
+    nothing.repetitions[0].components.clear();
+    nothing.repetitions[0].nothing_measured = true;
+    nothing.repetitions[0].incomplete = Some("nothing measured".into());
+    let an = analyse(&ReportInput {
+        source: "t".into(),
+        notes: Vec::new(),
+        series: vec![whole, unfinished, partial, nothing],
+    });
+    assert_eq!(an.series.len(), 4, "all are shown");
+    let by = |m: &str| an.series.iter().find(|s| s.model == m).expect(m);
+    assert!(by("whole").comparable());
+    assert_eq!(
+        by("unfinished").status.as_deref(),
+        Some("unfinished run (2 repetition(s) stored)")
+    );
+    assert!(by("partial")
+        .status
+        .as_deref()
+        .unwrap_or("")
+        .contains("in 1 of 2 repetition(s)"));
+    assert!(by("nothing").nothing_measured());
+    for m in ["unfinished", "partial", "nothing"] {
+        assert_eq!(by(m).rating, None, "{m} must not be rated");
+    }
+    // The task mean and the front hold the complete series only (the cheaper ones would
+    // otherwise win).
+    assert_eq!(an.tasks[0].series, 1);
+    assert!((an.tasks[0].wh_per_1000.mean - 50.0).abs() < 1e-9);
+    let members: Vec<&str> = an.fronts[0]
+        .members
+        .iter()
+        .map(|&i| an.series[i].model.as_str())
+        .collect();
+    assert_eq!(members, ["whole"]);
+    assert_eq!(an.notes.len(), 3, "{:?}", an.notes);
+    // Totals leave out what is not whole: whole (2 x 50 Wh x 1) + unfinished (2 x 1 Wh).
+    assert!((an.totals.kwh - 0.102).abs() < 1e-12, "{}", an.totals.kwh);
+    let t = crate::tables::model_table(&an);
+    let row = |m: &str| t.rows.iter().find(|r| r[1] == m).expect(m).clone();
+    let col = |h: &str| t.headers.iter().position(|x| x == h).expect(h);
+    assert_eq!(row("nothing")[col("wh_per_1000")], crate::tables::NOTHING);
+    assert_eq!(row("partial")[col("rating")], "not rated");
+}
+
+#[test]
+fn a_metric_over_one_reused_sample_has_no_spread_to_show() {
+    let mut reps = vec![
+        rep(0, 10, 1.0, 1.0, 1.0, 0.5),
+        rep(1, 10, 1.0, 1.0, 1.0, 0.5),
+    ];
+    for r in &mut reps {
+        r.metrics.insert("accuracy".into(), 0.8);
+    }
+    let mut s = series("m", reps);
+    s.same_sample = true;
+    let an = analyse(&ReportInput {
+        source: "t".into(),
+        notes: Vec::new(),
+        series: vec![s],
+    });
+    let t = crate::tables::model_table(&an);
+    let col = t
+        .headers
+        .iter()
+        .position(|x| x == "metric_sd")
+        .expect("metric_sd");
+    assert_eq!(t.rows[0][col], crate::tables::SAME_SAMPLE);
 }

@@ -51,16 +51,16 @@ pub(crate) fn row_label(p: &mut Plot, row: f64, text: &str) {
     );
 }
 
-/// Per task: mean and SD over the models' mean kWh per 1,000 inferences, log axis.
+/// Per task: mean and SD over the models' mean Wh per 1,000 inferences, log axis.
 pub fn task_means(a: &Analysis) -> Option<Chart> {
     if a.tasks.is_empty() {
         return None;
     }
     let mut values = Vec::new();
     for t in &a.tasks {
-        values.push(t.kwh_per_1000.mean);
-        values.push(t.kwh_per_1000.mean + t.kwh_per_1000.sd.unwrap_or(0.0));
-        values.push(t.min_kwh_per_1000);
+        values.push(t.wh_per_1000.mean);
+        values.push(t.wh_per_1000.mean + t.wh_per_1000.sd.unwrap_or(0.0));
+        values.push(t.min_wh_per_1000);
     }
     let n = a.tasks.len();
     let labels: Vec<String> = a.tasks.iter().map(|t| t.task.clone()).collect();
@@ -68,29 +68,29 @@ pub fn task_means(a: &Analysis) -> Option<Chart> {
         "task-means",
         &labels,
         Scale::log(&values),
-        "kWh per 1,000 inferences (log)",
+        "Wh per 1,000 inferences (log)",
     );
     let mut clipped = false;
     for (i, t) in a.tasks.iter().enumerate() {
         let row = n as f64 - i as f64 - 0.5;
         let c = task_colour(a, &t.task);
         row_label(&mut p, row, &t.task);
-        if let Some(sd) = t.kwh_per_1000.sd {
-            let lo = t.kwh_per_1000.mean - sd;
+        if let Some(sd) = t.wh_per_1000.sd {
+            let lo = t.wh_per_1000.mean - sd;
             clipped |= lo <= 0.0;
             let lo = if lo > 0.0 { lo } else { p.x.bounds().0 };
-            p.xerr(lo, t.kwh_per_1000.mean + sd, row, c);
+            p.xerr(lo, t.wh_per_1000.mean + sd, row, c);
         }
         let tip = format!(
-            "{}: mean {} kWh per 1,000 inferences, SD {}, over {} model x dataset series",
+            "{}: mean {} Wh per 1,000 inferences, SD {}, over {} model x dataset series",
             t.task,
-            sig(t.kwh_per_1000.mean),
-            t.kwh_per_1000.sd.map_or("n/a (one series)".into(), sig),
+            sig(t.wh_per_1000.mean),
+            t.wh_per_1000.sd.map_or("n/a (one series)".into(), sig),
             t.series
         );
-        p.point(t.kwh_per_1000.mean, row, c, &tip);
+        p.point(t.wh_per_1000.mean, row, c, &tip);
     }
-    let mut caption = "Mean (dot) and standard deviation (whiskers) of kWh per 1,000 inferences \
+    let mut caption = "Mean (dot) and standard deviation (whiskers) of Wh per 1,000 inferences \
         over the model x dataset series of each task, as in the studies' headline table. "
         .to_string();
     if clipped {

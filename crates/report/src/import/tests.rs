@@ -29,6 +29,7 @@ fn power_hungry_processing_logs_import_exactly() {
             inferences: Some(1000),
             parameters: HashMap::new(),
             model_from: ModelFrom::Project,
+            replace: false,
         };
         let sum = import_codecarbon(&mut store, &[file], &opts).unwrap();
         rows += sum.repetitions;
@@ -145,6 +146,7 @@ fn bad_options_are_refused() {
         inferences: n,
         parameters: HashMap::new(),
         model_from: ModelFrom::Project,
+        replace: false,
     };
     assert!(import_codecarbon(&mut store, &[], &opts("", None)).is_err());
     let e = import_codecarbon(&mut store, &[], &opts("t", Some(0))).unwrap_err();
@@ -177,6 +179,7 @@ fn codecarbon_task_file_imports_exactly() {
             inferences: Some(50),
             parameters: HashMap::new(),
             model_from,
+            replace: false,
         };
         let sum = import_codecarbon(&mut store, &[read_file(&path).unwrap()], &opts).unwrap();
         assert_eq!((sum.runs, sum.repetitions), (1, 2));
@@ -221,6 +224,7 @@ fn model_from_task_needs_a_task_file() {
         inferences: Some(1),
         parameters: HashMap::new(),
         model_from: ModelFrom::Task,
+        replace: false,
     };
     let e = import_codecarbon(&mut store, &[read_file(&path).unwrap()], &opts).unwrap_err();
     let e = e.to_string();
