@@ -217,6 +217,11 @@ impl Claims {
             .map(|f| format!("counted by another meter ({})", f.holder()))
     }
 
+    /// Whether another meter holds any device this one needed.
+    pub fn has_foreign(&self) -> bool {
+        !self.foreign.is_empty()
+    }
+
     /// Whether another meter holds `c`.
     pub fn is_foreign(&self, c: &Component) -> bool {
         self.foreign.contains_key(&claim_key(c))

@@ -14,6 +14,11 @@ use std::time::Instant;
 /// `/proc/stat` the sensor cannot exist (the meter then falls back to `estimated:tdp`).
 pub struct CpuLoadSensor {
     procfs_root: PathBuf,
+    /// `<procfs>/stat`, kept open and reread at every poll.
+    stat: procfs::CachedFile,
+    /// When `stat` was last read (it is read at most every `STAT_MIN_INTERVAL` between
+    /// window edges, and at every edge).
+    last_read: Instant,
     model: CpuPowerModel,
     sockets: u32,
     last_times: CpuTimes,
@@ -29,10 +34,13 @@ impl CpuLoadSensor {
         sockets: u32,
         now: Instant,
     ) -> Result<Self, procfs::ProcError> {
-        let last_times = procfs::read_cpu_times(&procfs_root)?;
+        let mut stat = procfs::CachedFile::new(procfs_root.join("stat"));
+        let last_times = procfs::parse_stat(stat.read()?, &procfs_root.join("stat"))?;
         let sockets = sockets.max(1);
         Ok(Self {
             procfs_root,
+            stat,
+            last_read: now,
             model,
             sockets,
             last_times,
@@ -63,10 +71,33 @@ impl Sensor for CpuLoadSensor {
     }
 
     fn poll(&mut self, now: Instant) -> Result<Poll, String> {
+        Ok(self.poll_at(now, false))
+    }
+
+    fn poll_edge(&mut self, now: Instant) -> Result<Poll, String> {
+        Ok(self.poll_at(now, true))
+    }
+}
+
+/// `/proc/stat` counts CPU time in clock ticks (10 ms at USER_HZ 100, per CPU), and the kernel
+/// formats every CPU's and every interrupt's counters each time it is read (tens of
+/// microseconds): between window edges the CPU-load estimate reads it at most this often and
+/// holds the load in between, so 10 ms sampling stays cheap. Window edges always read it.
+pub const STAT_MIN_INTERVAL: std::time::Duration = std::time::Duration::from_millis(50);
+
+impl CpuLoadSensor {
+    fn poll_at(&mut self, now: Instant, edge: bool) -> Poll {
         let dt = now.saturating_duration_since(self.last_poll).as_secs_f64();
         self.last_poll = now;
         let mut poll = Poll::default();
-        match procfs::read_cpu_times(&self.procfs_root) {
+        if !edge && now.saturating_duration_since(self.last_read) < STAT_MIN_INTERVAL {
+            self.energy_j += self.model.watts(self.last_load) * dt;
+            poll.readings.push(self.reading());
+            return poll;
+        }
+        self.last_read = now;
+        let times = self.stat.parse(procfs::parse_stat);
+        match times {
             Ok(times) => {
                 // No tick elapsed (interval shorter than 1/USER_HZ): keep the previous load.
                 if let Some(load) = self.last_times.load_until(&times) {
@@ -80,7 +111,12 @@ impl Sensor for CpuLoadSensor {
             )),
         }
         self.energy_j += self.model.watts(self.last_load) * dt;
-        poll.readings.push(Reading {
+        poll.readings.push(self.reading());
+        poll
+    }
+
+    fn reading(&self) -> Reading {
+        Reading {
             component: Component::CpuPackage { index: 0 },
             method: Method::CpuLoad,
             energy_j: self.energy_j,
@@ -89,8 +125,7 @@ impl Sensor for CpuLoadSensor {
             model_idle_w: Some(self.model.idle_watts()),
             busy_s: None,
             note: (self.sockets > 1).then(|| format!("all {} sockets", self.sockets)),
-        });
-        Ok(poll)
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::claim::{ClaimPolicy, Claims, ForeignClaim, WAIT_NOTICE_EVERY, WAIT_RETRY_EVERY};
 use crate::component::ComponentClass;
 use crate::config::{MeterConfig, Scope};
+use crate::estimators::STAT_MIN_INTERVAL;
 use crate::procfs;
 use crate::report::{
     Baseline, ComponentEnergy, ComponentPower, MeterReport, ProcessShare, RamUse, Sample,
@@ -111,12 +112,15 @@ struct ProcTracker {
     used_byte_s: f64,
     mem_covered_s: f64,
     mem_warned: bool,
+    /// The tree's `<pid>/stat` and `statm`, kept open between polls.
+    files: procfs::FileCache,
+    stat: procfs::CachedFile,
+    meminfo: procfs::CachedFile,
 }
 
 impl ProcTracker {
     fn new(procfs_root: PathBuf, pid: u32) -> Self {
         Self {
-            procfs_root,
             pid,
             acc: 0,
             last: None,
@@ -128,6 +132,10 @@ impl ProcTracker {
             used_byte_s: 0.0,
             mem_covered_s: 0.0,
             mem_warned: false,
+            files: procfs::FileCache::default(),
+            stat: procfs::CachedFile::new(procfs_root.join("stat")),
+            meminfo: procfs::CachedFile::new(procfs_root.join("meminfo")),
+            procfs_root,
         }
     }
 
@@ -143,9 +151,11 @@ impl ProcTracker {
             self.mem_covered_s += dt;
         }
         self.last_t = Some(t_s);
-        let usage = procfs::tree_usage(&self.procfs_root, self.pid, true);
+        let usage = procfs::tree_usage_cached(&mut self.files, &self.procfs_root, self.pid, true);
+        self.files.sweep();
+        let used = self.meminfo.parse(procfs::parse_mem_used);
         let mem = match &usage {
-            Ok(u) => match (u.rss_bytes, procfs::mem_used_bytes(&self.procfs_root)) {
+            Ok(u) => match (u.rss_bytes, used) {
                 (Some(rss), Ok((used, _))) => Ok((rss, used)),
                 (None, _) => Err(format!(
                     "{}/{}/statm unreadable",
@@ -186,7 +196,7 @@ impl ProcTracker {
             }
             Err(_) => {}
         }
-        if let Ok(t) = procfs::read_cpu_times(&self.procfs_root) {
+        if let Ok(t) = self.stat.parse(procfs::parse_stat) {
             self.last_busy = t.busy;
         }
         let point = ProcPoint {
@@ -236,17 +246,26 @@ struct State {
     ticks_per_s: f64,
     /// Devices this meter holds, and those another meter on this machine counts.
     claims: Claims,
+    /// `<procfs>/stat` (window edges) and `meminfo` (window closes), kept open.
+    stat: procfs::CachedFile,
+    meminfo: procfs::CachedFile,
 }
 
 impl State {
     /// Read every sensor now and record the sample since the previous poll (`self.last` is
     /// the snapshot).
     fn poll(&mut self) {
+        self.poll_sensors(false)
+    }
+
+    /// `edge`: a window edge (every source read, none held).
+    fn poll_sensors(&mut self, edge: bool) {
         let now = Instant::now();
         let t_s = now.duration_since(self.start).as_secs_f64();
         let mut readings = Vec::with_capacity(self.sensors.len());
         for (i, s) in self.sensors.iter_mut().enumerate() {
-            match s.poll(now) {
+            let polled = if edge { s.poll_edge(now) } else { s.poll(now) };
+            match polled {
                 Ok(p) => {
                     for w in p.warnings {
                         self.events.push((t_s, w));
@@ -262,7 +281,20 @@ impl State {
                 }
             }
         }
-        let proc = match self.proc.as_mut().map(|p| p.point(t_s)) {
+        // The tree is walked at every window edge (where its figures are used) and at most
+        // every STAT_MIN_INTERVAL between them (for the RAM integral and to catch members
+        // before they are reaped): a 10 ms sampler does not walk /proc 100 times a second.
+        let due = |p: &ProcTracker| {
+            edge || p
+                .last_t
+                .is_none_or(|lt| t_s - lt >= STAT_MIN_INTERVAL.as_secs_f64())
+        };
+        let polled = match self.proc.as_mut() {
+            Some(p) if due(p) => Some(p.point(t_s)),
+            Some(_) => self.last.proc.map(|pt| (pt, Vec::new())),
+            None => None,
+        };
+        let proc = match polled {
             Some((point, warnings)) => {
                 // A standing condition, not an event: every later window carries it.
                 self.startup_warnings.extend(warnings);
@@ -341,9 +373,9 @@ impl State {
 
     /// A poll at a window edge: also the machine's CPU times, for the window's utilisation.
     fn edge_poll(&mut self) -> Snapshot {
-        self.poll();
+        self.poll_sensors(true);
         let mut snap = self.last.clone();
-        snap.cpu = procfs::read_cpu_times(&self.config.procfs_root).ok();
+        snap.cpu = self.stat.parse(procfs::parse_stat).ok();
         snap
     }
 
@@ -425,13 +457,15 @@ impl State {
     }
 
     fn report(
-        &self,
+        &mut self,
         name: String,
         open: &Snapshot,
         close: &Snapshot,
         keeps_samples: bool,
     ) -> WindowReport {
         let duration = close.t_s - open.t_s;
+        // RAM in use is read at window edges only (here, at the close), never per sample.
+        let ram_use = self.meminfo.parse(procfs::parse_mem_used).ok();
         let mut warnings = self.startup_warnings.clone();
         // Events and samples are in time order: the window's are found by bisection, so a
         // close costs what is inside the window, not what came before it.
@@ -518,12 +552,10 @@ impl State {
                 .map(|load| 100.0 * load),
             gpu_utilization_percent: (!gpu_utils.is_empty())
                 .then(|| gpu_utils.iter().sum::<f64>() / gpu_utils.len() as f64),
-            ram: procfs::mem_used_bytes(&self.config.procfs_root).ok().map(
-                |(used_bytes, total_bytes)| RamUse {
-                    used_bytes,
-                    total_bytes,
-                },
-            ),
+            ram: ram_use.map(|(used_bytes, total_bytes)| RamUse {
+                used_bytes,
+                total_bytes,
+            }),
         }
     }
 
@@ -609,6 +641,9 @@ impl State {
 
 /// Devices claimed by another meter are reported, never added to this meter's totals.
 fn exclude_foreign(claims: &Claims, readings: &mut [Reading]) {
+    if !claims.has_foreign() {
+        return;
+    }
     for r in readings {
         if let Some(note) = claims.foreign_note(&r.component) {
             r.counted = false;
@@ -699,6 +734,8 @@ impl Meter {
             proc,
             ticks_per_s: procfs::clock_ticks_per_second(),
             claims: Claims::default(),
+            stat: procfs::CachedFile::new(config.procfs_root.join("stat")),
+            meminfo: procfs::CachedFile::new(config.procfs_root.join("meminfo")),
         };
         state.poll();
         state.claim_devices()?;

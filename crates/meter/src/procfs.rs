@@ -17,6 +17,121 @@ pub enum ProcError {
     Parse { path: PathBuf, what: String },
 }
 
+/// A small text file kept open and reread from offset 0 (`pread`) into a reused buffer: one
+/// system call per read, no path lookup, no allocation once the buffer has grown. What the
+/// sampler uses for files it reads at every poll (`/proc/stat`, `<pid>/stat`, `energy_uj`).
+#[derive(Debug)]
+pub struct CachedFile {
+    path: PathBuf,
+    file: Option<fs::File>,
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl CachedFile {
+    pub fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            file: None,
+            buf: Vec::new(),
+            len: 0,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Read the file and parse it with `f(text, path)`.
+    pub fn parse<T>(
+        &mut self,
+        f: impl FnOnce(&str, &Path) -> Result<T, ProcError>,
+    ) -> Result<T, ProcError> {
+        self.read()?;
+        let n = self.len;
+        let text = std::str::from_utf8(&self.buf[..n]).map_err(|_| ProcError::Parse {
+            path: self.path.clone(),
+            what: "not UTF-8 text".into(),
+        })?;
+        f(text, &self.path)
+    }
+
+    /// The file's whole text now. A failed read closes the handle, so the next read opens the
+    /// path again (a process that exited and whose pid was reused, a zone that reappeared).
+    pub fn read(&mut self) -> Result<&str, ProcError> {
+        let err = |path: &Path, source| ProcError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        if self.file.is_none() {
+            self.file = Some(fs::File::open(&self.path).map_err(|e| err(&self.path, e))?);
+        }
+        if self.buf.is_empty() {
+            self.buf.resize(4096, 0);
+        }
+        let n = loop {
+            let Some(file) = self.file.as_ref() else {
+                unreachable!("opened above")
+            };
+            match std::os::unix::fs::FileExt::read_at(file, &mut self.buf, 0) {
+                // A full buffer may be a truncated read: grow and read again from 0. (procfs
+                // and sysfs fill the buffer in one read: a short read is the whole file.)
+                Ok(n) if n == self.buf.len() => {
+                    let len = self.buf.len() * 2;
+                    self.buf.resize(len, 0);
+                }
+                Ok(n) => break n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.file = None;
+                    return Err(err(&self.path, e));
+                }
+            }
+        };
+        self.len = n;
+        std::str::from_utf8(&self.buf[..n]).map_err(|_| ProcError::Parse {
+            path: self.path.clone(),
+            what: "not UTF-8 text".into(),
+        })
+    }
+}
+
+/// Open `CachedFile`s by path, for a set of files that changes slowly (a process tree's
+/// members): `sweep` closes those not read since the previous sweep.
+#[derive(Debug, Default)]
+pub struct FileCache {
+    files: HashMap<PathBuf, (CachedFile, bool)>,
+}
+
+impl FileCache {
+    pub fn read(&mut self, path: &Path) -> Result<&str, ProcError> {
+        if !self.files.contains_key(path) {
+            self.files.insert(
+                path.to_path_buf(),
+                (CachedFile::new(path.to_path_buf()), true),
+            );
+        }
+        let Some((file, used)) = self.files.get_mut(path) else {
+            unreachable!("inserted above")
+        };
+        *used = true;
+        file.read()
+    }
+
+    /// Close every file not read since the last sweep.
+    pub fn sweep(&mut self) {
+        self.files.retain(|_, (_, used)| std::mem::take(used));
+    }
+
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
 fn read(path: &Path) -> Result<String, ProcError> {
     fs::read_to_string(path).map_err(|source| ProcError::Read {
         path: path.to_path_buf(),
@@ -54,7 +169,9 @@ pub fn parse_stat(text: &str, path: &Path) -> Result<CpuTimes, ProcError> {
             path: path.to_path_buf(),
             what: "no aggregate `cpu` line".into(),
         })?;
-    let mut v = Vec::new();
+    // Up to 10 fields today (user .. guest_nice); no allocation per read.
+    let mut v = [0u64; 16];
+    let mut len = 0;
     for (i, field) in line.split_whitespace().skip(1).enumerate() {
         let n = field.parse::<u64>().map_err(|_| ProcError::Parse {
             path: path.to_path_buf(),
@@ -63,12 +180,15 @@ pub fn parse_stat(text: &str, path: &Path) -> Result<CpuTimes, ProcError> {
                 i + 1
             ),
         })?;
-        v.push(n);
+        if let Some(slot) = v.get_mut(i) {
+            *slot = n;
+        }
+        len = i + 1;
     }
-    if v.len() < 4 {
+    if len < 4 {
         return Err(ProcError::Parse {
             path: path.to_path_buf(),
-            what: format!("the `cpu` line has {} fields, expected at least 4", v.len()),
+            what: format!("the `cpu` line has {len} fields, expected at least 4"),
         });
     }
     let get = |i: usize| v.get(i).copied().unwrap_or(0);
@@ -92,9 +212,13 @@ pub fn mem_total_bytes(procfs: &Path) -> Result<u64, ProcError> {
 /// `total - available`, the basis of its `percent`), and `MemTotal`.
 pub fn mem_used_bytes(procfs: &Path) -> Result<(u64, u64), ProcError> {
     let path = procfs.join("meminfo");
-    let text = read(&path)?;
-    let total = meminfo_field(&text, "MemTotal", &path)?;
-    let available = meminfo_field(&text, "MemAvailable", &path)?;
+    parse_mem_used(&read(&path)?, &path)
+}
+
+/// `mem_used_bytes` from a `meminfo` text.
+pub fn parse_mem_used(text: &str, path: &Path) -> Result<(u64, u64), ProcError> {
+    let total = meminfo_field(text, "MemTotal", path)?;
+    let available = meminfo_field(text, "MemAvailable", path)?;
     Ok((total.saturating_sub(available), total))
 }
 
@@ -150,8 +274,11 @@ pub fn parse_pid_stat(text: &str, path: &Path) -> Result<PidStat, ProcError> {
     let close = text
         .rfind(')')
         .ok_or_else(|| bad("no `)` after the command name"))?;
-    let fields: Vec<&str> = text[close + 1..].split_whitespace().collect();
-    // fields[0] is field 3 (state), so field n is fields[n - 3].
+    // Fields 3 (state) to 17 (cstime), without allocating: field n is fields[n - 3].
+    let mut fields = [""; 15];
+    for (slot, f) in fields.iter_mut().zip(text[close + 1..].split_whitespace()) {
+        *slot = f;
+    }
     let num = |n: usize| -> Result<u64, ProcError> {
         fields
             .get(n - 3)
@@ -257,12 +384,28 @@ pub fn page_size() -> u64 {
 
 /// CPU ticks and (with `rss`) resident memory of the live tree rooted at `root`.
 pub fn tree_usage(procfs: &Path, root: u32, rss: bool) -> Result<TreeUsage, ProcError> {
-    let mut total = read_pid_stat(procfs, root)?.ticks;
-    let mut rss_total = if rss {
-        read_pid_rss(procfs, root).ok()
-    } else {
-        None
+    tree_usage_cached(&mut FileCache::default(), procfs, root, rss)
+}
+
+/// `tree_usage`, reading every member's `stat` and `statm` through `cache` (kept open between
+/// polls; call `cache.sweep()` after each poll to close the files of members gone).
+pub fn tree_usage_cached(
+    cache: &mut FileCache,
+    procfs: &Path,
+    root: u32,
+    rss: bool,
+) -> Result<TreeUsage, ProcError> {
+    let pid_path = |pid: u32, file: &str| procfs.join(pid.to_string()).join(file);
+    let stat = |cache: &mut FileCache, pid: u32| -> Result<PidStat, ProcError> {
+        let path = pid_path(pid, "stat");
+        parse_pid_stat(cache.read(&path)?, &path)
     };
+    let statm = |cache: &mut FileCache, pid: u32| -> Result<u64, ProcError> {
+        let path = pid_path(pid, "statm");
+        parse_statm_rss(cache.read(&path)?, &path)
+    };
+    let mut total = stat(cache, root)?.ticks;
+    let mut rss_total = if rss { statm(cache, root).ok() } else { None };
     let mut scanned: Option<HashMap<u32, Vec<u32>>> = None;
     let mut stack = vec![root];
     let mut seen = BTreeSet::from([root]);
@@ -279,12 +422,12 @@ pub fn tree_usage(procfs: &Path, root: u32, rss: bool) -> Result<TreeUsage, Proc
             if !seen.insert(kid) {
                 continue;
             }
-            if let Ok(st) = read_pid_stat(procfs, kid) {
+            if let Ok(st) = stat(cache, kid) {
                 total += st.ticks;
                 stack.push(kid);
                 if let Some(r) = rss_total.as_mut() {
                     // A member gone between the two reads holds no memory any more.
-                    *r += read_pid_rss(procfs, kid).unwrap_or(0);
+                    *r += statm(cache, kid).unwrap_or(0);
                 }
             }
         }
@@ -361,5 +504,53 @@ mod tests {
             mem_used_bytes(dir.path()).unwrap(),
             (12288 * 1024, 16384 * 1024)
         );
+    }
+
+    #[test]
+    fn a_cached_file_rereads_in_place_grows_and_reopens_after_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stat");
+        fs::write(&path, "cpu  1 0 1 8 0 0 0 0 0 0\n").unwrap();
+        let mut f = CachedFile::new(path.clone());
+        assert_eq!(
+            f.parse(parse_stat).unwrap(),
+            CpuTimes { busy: 2, total: 10 }
+        );
+        // Rewritten in place (as the kernel's files change): the open handle sees it.
+        fs::write(&path, "cpu  5 0 5 10 0 0 0 0 0 0\n").unwrap();
+        assert_eq!(
+            f.parse(parse_stat).unwrap(),
+            CpuTimes {
+                busy: 10,
+                total: 20
+            }
+        );
+        // Longer than the first buffer: read whole.
+        let long = format!("cpu  1 0 1 8 0 0 0 0 0 0\nintr {}\n", "7 ".repeat(5000));
+        fs::write(&path, &long).unwrap();
+        assert_eq!(f.read().unwrap(), long);
+        // Gone: an error naming the file; back: read again.
+        fs::remove_file(&path).unwrap();
+        let mut g = CachedFile::new(path.clone());
+        let e = g.read().unwrap_err().to_string();
+        assert!(e.contains(&path.display().to_string()), "{e}");
+        fs::write(&path, "x").unwrap();
+        assert_eq!(g.read().unwrap(), "x");
+    }
+
+    #[test]
+    fn a_file_cache_closes_what_was_not_read_since_the_last_sweep() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        fs::write(&a, "1").unwrap();
+        fs::write(&b, "2").unwrap();
+        let mut c = FileCache::default();
+        assert_eq!(c.read(&a).unwrap(), "1");
+        assert_eq!(c.read(&b).unwrap(), "2");
+        c.sweep();
+        assert_eq!(c.len(), 2);
+        assert_eq!(c.read(&a).unwrap(), "1");
+        c.sweep();
+        assert_eq!(c.len(), 1, "b was not read: closed");
     }
 }

@@ -43,6 +43,11 @@ pub trait Sensor: Send {
     fn describe(&self) -> String;
     /// Read every counter now and return cumulative energies.
     fn poll(&mut self, now: Instant) -> Result<Poll, String>;
+    /// Read every counter now, at a window's edge: a sensor that reads some source less often
+    /// than the sampler polls (to keep fine sampling cheap) must read it here.
+    fn poll_edge(&mut self, now: Instant) -> Result<Poll, String> {
+        self.poll(now)
+    }
 }
 
 /// Reads small text files (sysfs/procfs). The real one is `std::fs`; tests substitute one
