@@ -133,7 +133,11 @@ fn write(n: u64, store: &std::path::Path) -> Result<()> {
             progress: &mut Quiet,
         },
     )?;
-    println!("write: {} inferences, peak RSS {} KiB", inferences * repetitions, peak_rss_kib());
+    println!(
+        "write: {} inferences, peak RSS {} KiB",
+        inferences * repetitions,
+        peak_rss_kib()
+    );
     Ok(())
 }
 
@@ -142,7 +146,9 @@ fn main() -> Result<()> {
     let t0 = Instant::now();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["write", n, path] => {
-            let n: f64 = n.parse().with_context(|| format!("N: {n:?} is not a number"))?;
+            let n: f64 = n
+                .parse()
+                .with_context(|| format!("N: {n:?} is not a number"))?;
             write(n as u64, path.as_ref())?;
         }
         [mode @ ("summary" | "whole"), path] => {
