@@ -34,7 +34,9 @@ pub enum Tokenizer {
     /// Unicode word segmentation (UAX #29, `unicode-segmentation`'s `unicode_words`): words keep
     /// their combining marks and inner apostrophes and full stops ("don't", "3.14"); segments
     /// without a letter or digit are dropped; no minimum length (one Chinese character is a
-    /// word, as is Hindi "न"). The better choice on scripts with combining marks.
+    /// word, as is Hindi "न"). The better choice on scripts with combining marks (Indic). Not
+    /// for Thai, Lao, Khmer, Myanmar: UAX #29 leaves them to a dictionary, so every letter
+    /// becomes a word.
     Uax29,
 }
 
@@ -203,6 +205,13 @@ mod tests {
             words("don't stop, 3.14 a", Tokenizer::Uax29),
             vec!["don't", "stop", "3.14", "a"]
         );
+        // UAX #29 leaves Thai and Han to dictionary segmentation, which it does not do: every
+        // Thai letter (with its marks) and every Han character is a word of its own.
+        assert_eq!(
+            words("บาท วันนี้", Tokenizer::Uax29),
+            vec!["บ", "า", "ท", "วั", "น", "นี้"]
+        );
+        assert_eq!(words("北京。", Tokenizer::Uax29), vec!["北", "京"]);
     }
 
     #[test]

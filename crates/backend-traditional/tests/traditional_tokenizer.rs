@@ -122,7 +122,11 @@ fn python_word_and_space_classes_on_every_code_point() {
     assert_eq!(r["unicode"].as_str(), Some(python_unicode_version()));
     let word = bitmap(&r["word"]);
     let space = bitmap(&r["space"]);
+    let assigned = bitmap(&r["assigned"]);
     let mut checked = 0u32;
+    // Where Rust's own classes (the rule this crate used before) differ, among code points
+    // assigned in Unicode 14.0: (Rust only, Python only).
+    let (mut word_diff, mut space_diff) = ((0u32, 0u32), (0u32, 0u32));
     for cp in 0..=0x10_FFFFu32 {
         let Some(c) = char::from_u32(cp) else {
             continue; // surrogates: not chars in Rust, never in a &str
@@ -130,8 +134,27 @@ fn python_word_and_space_classes_on_every_code_point() {
         assert_eq!(is_python_word(c), word[cp as usize], "\\w of U+{cp:04X}");
         assert_eq!(is_python_space(c), space[cp as usize], "\\s of U+{cp:04X}");
         checked += 1;
+        if assigned[cp as usize] {
+            let rust_word = c.is_alphanumeric() || c == '_';
+            match (rust_word, word[cp as usize]) {
+                (true, false) => word_diff.0 += 1,
+                (false, true) => word_diff.1 += 1,
+                _ => {}
+            }
+            match (c.is_whitespace(), space[cp as usize]) {
+                (true, false) => space_diff.0 += 1,
+                (false, true) => space_diff.1 += 1,
+                _ => {}
+            }
+        }
     }
     assert_eq!(checked, 0x11_0000 - 0x800);
+    println!(
+        "assigned code points where Rust's is_alphanumeric/_ differs from \\w: {} Rust only, \
+         {} Python only; is_whitespace vs \\s: {} Rust only, {} Python only",
+        word_diff.0, word_diff.1, space_diff.0, space_diff.1
+    );
+    assert_eq!(space_diff, (0, 4), "U+001C..U+001F");
 }
 
 #[test]

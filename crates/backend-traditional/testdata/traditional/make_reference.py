@@ -4,7 +4,7 @@
     pip install scikit-learn==1.9.1
     python3 make_reference.py                      # tfidf_3docs.json, logreg_toy.json
     POWERHUNGRY_WRITE_SPLIT=/tmp/rt_split.txt \
-      cargo test -p powerhungry-bench --test traditional_rt_polarity -- --nocapture
+      cargo test -p powerhungry-backend-traditional --test traditional_rt_polarity -- --nocapture
     python3 make_reference.py /tmp/rt_split.txt    # + rt_polarity_sklearn.json
 
 The split file has one line per example, "train<TAB>id" or "test<TAB>id", ids as the Rust
