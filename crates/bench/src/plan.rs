@@ -110,9 +110,7 @@ pub fn prepare_dataset(
             };
             let description = format!(
                 "the dataset's own split: train {}, test {}",
-                train_part
-                    .as_ref()
-                    .map_or("none".to_string(), |t| files_of(t)),
+                train_part.as_ref().map_or("none".to_string(), files_of),
                 files_of(&test_part)
             );
             let (loaded, split) = powerhungry_datasets::join_own_split(train_part, test_part);

@@ -66,6 +66,8 @@ pub(crate) fn run_one(
     let (mut backend, e) = measured(meter, Phase::Load, || ctx.factory.load(ctx.model))?;
     windows.push(window(Phase::Load, 0, &e));
     warnings.extend(e.warnings);
+    // The task and the label set (zero-shot models build prompts and parse answers with them).
+    backend.prepare(ctx.data.entry.task, &ctx.data.loaded.labels)?;
 
     if backend.needs_fit() {
         progress.phase("fit");
@@ -98,6 +100,12 @@ pub(crate) fn run_one(
     windows.push(window(Phase::Inference, inputs.len(), &e));
     warnings.extend(e.warnings);
 
+    let pairs: Vec<(&Example, &Output)> = inputs
+        .iter()
+        .zip(&timed)
+        .map(|(ex, (_, p))| (*ex, &p.output))
+        .collect();
+    let metrics = score(ctx.data.entry.task, &pairs)?;
     let inferences: Vec<InferenceRecord> = inputs
         .iter()
         .zip(timed)
@@ -108,11 +116,10 @@ pub(crate) fn run_one(
             latency_s,
             input_tokens: p.input_tokens,
             output_tokens: p.output_tokens,
-            prediction: output_text(&p.output),
-            gold: ex.label.clone(),
+            prediction: p.output.record_text(),
+            gold: ex.gold_text(),
         })
         .collect();
-    let metrics = score(ctx.data.entry.task, &inferences)?;
     let info = backend.info();
     let model = ModelRecord {
         name: ctx.model.name.clone(),
@@ -172,29 +179,10 @@ fn predict(backend: &mut dyn Backend, chunk: &[&Example]) -> Result<Vec<Predicti
     Ok(preds)
 }
 
-fn output_text(o: &Output) -> String {
-    match o {
-        Output::Label(l) => l.clone(),
-    }
-}
-
-/// The task's metrics over the predictions; none when any gold answer is missing.
-fn score(task: TaskName, inferences: &[InferenceRecord]) -> Result<Vec<MetricValue>> {
-    let gold: Option<Vec<&str>> = inferences.iter().map(|i| i.gold.as_deref()).collect();
-    let Some(gold) = gold else {
-        return Ok(Vec::new());
-    };
-    if gold.is_empty() {
-        return Ok(Vec::new());
-    }
-    let pred: Vec<&str> = inferences.iter().map(|i| i.prediction.as_str()).collect();
-    let metrics = match task {
-        TaskName::TextClassification => powerhungry_tasks::metrics::classification_metrics(),
-    };
-    Ok(
-        powerhungry_tasks::metrics::score_all(&metrics, &gold, &pred)?
-            .into_iter()
-            .map(|(name, value)| MetricValue { name, value })
-            .collect(),
-    )
+/// The task's metrics over the measured predictions (none for an unlabelled sample).
+fn score(task: TaskName, pairs: &[(&Example, &Output)]) -> Result<Vec<MetricValue>> {
+    Ok(powerhungry_tasks::metrics::score_task(task, pairs)?
+        .into_iter()
+        .map(|(name, value)| MetricValue { name, value })
+        .collect())
 }
