@@ -7,8 +7,10 @@
 //! never dropped, and counted in the `unparsed_fraction` metric whenever any occur.
 
 mod classification;
+mod coco_map;
 
 pub use classification::*;
+pub use coco_map::{bbox_iou, coco_map, CocoScores, ImageBoxes, IOU_THRESHOLDS, MAX_DETECTIONS};
 
 use crate::{Example, Output, TaskName};
 use anyhow::{bail, Result};
@@ -44,6 +46,7 @@ pub fn score_task(task: TaskName, pairs: &[(&Example, &Output)]) -> Result<Vec<(
                 .collect::<Result<Vec<&str>>>()?;
             score_all(&classification_metrics(), &gold, &pred)?
         }
+        TaskName::ObjectDetection => coco_map::score_detection(task, pairs)?,
         other => bail!("no metric is implemented for the task {other} yet"),
     };
     let unparsed = pairs
