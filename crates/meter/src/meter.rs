@@ -346,6 +346,35 @@ impl State {
         self.last = snap;
     }
 
+    /// The samples in `(from, to]` for a closing window (already removed from `open`, with
+    /// `keep_from` updated). Those no other open window needs, beyond the ring, are moved out
+    /// rather than copied, so closing a long window does not hold its samples twice.
+    fn take_samples(&mut self, from: f64, to: f64) -> Vec<Sample> {
+        let first = self.history.partition_point(|s| s.t_s <= from);
+        let last = self.history.partition_point(|s| s.t_s <= to);
+        let needed_by_others = self.keep_from.is_some_and(|k| k < to);
+        let ring_start = self
+            .history
+            .len()
+            .saturating_sub(self.config.recent_samples);
+        let cut = if needed_by_others {
+            first
+        } else {
+            last.min(ring_start).max(first)
+        };
+        let mut out = Vec::with_capacity(last - first);
+        if cut > first {
+            // Older than this window and wanted by no open window: gone anyway.
+            self.history.drain(..first);
+            out.extend(self.history.drain(..cut - first));
+            let (first, last) = (0, last - cut);
+            out.extend(self.history.range(first..last).cloned());
+        } else {
+            out.extend(self.history.range(first..last).cloned());
+        }
+        out
+    }
+
     /// Drop the samples no open window needs, beyond the ring of the latest ones.
     fn trim_history(&mut self) {
         let ring = self.config.recent_samples;
@@ -514,12 +543,7 @@ impl State {
             .map(|busy| 100.0 * busy / duration)
             .collect();
         let samples = if keeps_samples {
-            let first = self.history.partition_point(|s| s.t_s <= open.t_s);
-            self.history
-                .range(first..)
-                .take_while(|s| s.t_s <= close.t_s)
-                .cloned()
-                .collect()
+            self.take_samples(open.t_s, close.t_s)
         } else {
             Vec::new()
         };
@@ -830,9 +854,10 @@ impl Meter {
     pub fn close_window(&self, id: WindowId) -> Result<WindowReport, MeterError> {
         let mut st = self.shared.lock();
         let open = st.open.remove(&id).ok_or(MeterError::UnknownWindow(id))?;
+        // The closing poll first (this window still keeps its samples), then forget it.
         let close = st.edge_poll();
-        let report = st.report(open.name, &open.at, &close, open.keeps_samples);
         st.update_keep_from();
+        let report = st.report(open.name, &open.at, &close, open.keeps_samples);
         st.trim_history();
         if id != self.total && st.config.keep_closed_windows {
             // Kept for `finish` without its samples: they went to the caller just now.
