@@ -8,7 +8,7 @@
 //!   after the others; detections are sorted by score, highest first (stable: ties keep the
 //!   detections' order) and only the first 100 are kept. For each IoU threshold
 //!   `.50, .55, ..., .95` each detection in turn takes the unmatched gold box of highest IoU
-//!   >= the threshold (a crowd box can be taken any number of times; a detection that could
+//!   at least the threshold (a crowd box can be taken any number of times; a detection that could
 //!   match a regular box never moves on to an ignored one). A detection matched to an ignored
 //!   box, or unmatched with an area `w * h` outside `[0, 1e10]`, is ignored.
 //! - **Per category** (`accumulate`): the images' detections are merged and sorted by score
@@ -269,7 +269,7 @@ fn evaluate_image(cat: &str, gold: &[GoldBox], dets: &[Detection]) -> Option<Ima
                 }
                 None => {
                     let area = d.bbox[2] * d.bbox[3];
-                    ignored[t][di] = area < 0.0 || area > AREA_MAX;
+                    ignored[t][di] = !(0.0..=AREA_MAX).contains(&area);
                 }
             }
         }

@@ -6,11 +6,20 @@
 //! Zero-shot outputs that parsed to no answer ([`Output::Unparsed`]) are scored as wrong,
 //! never dropped, and counted in the `unparsed_fraction` metric whenever any occur.
 
+mod bleu;
+mod captioning;
+mod cider;
 mod classification;
 mod coco_map;
+mod labels;
+mod ptb;
 
+pub use bleu::bleu;
+pub use cider::{cider_d, cider_d_per_image};
 pub use classification::*;
 pub use coco_map::{bbox_iou, coco_map, CocoScores, ImageBoxes, IOU_THRESHOLDS, MAX_DETECTIONS};
+pub use labels::map_labels;
+pub use ptb::ptb_tokenize;
 
 use crate::{Example, Output, TaskName};
 use anyhow::{bail, Result};
@@ -47,6 +56,7 @@ pub fn score_task(task: TaskName, pairs: &[(&Example, &Output)]) -> Result<Vec<(
             score_all(&classification_metrics(), &gold, &pred)?
         }
         TaskName::ObjectDetection => coco_map::score_detection(task, pairs)?,
+        TaskName::ImageCaptioning => captioning::score_captions(task, pairs)?,
         other => bail!("no metric is implemented for the task {other} yet"),
     };
     let unparsed = pairs
