@@ -11,15 +11,29 @@ mod captioning;
 mod cider;
 mod classification;
 mod coco_map;
+mod fill_mask;
 mod labels;
+mod porter;
 mod ptb;
+mod rouge;
+mod seqeval;
+mod squad;
+#[cfg(test)]
+mod text_reference_tests;
 
 pub use bleu::bleu;
 pub use cider::{cider_d, cider_d_per_image};
 pub use classification::*;
 pub use coco_map::{bbox_iou, coco_map, CocoScores, ImageBoxes, IOU_THRESHOLDS, MAX_DETECTIONS};
+pub use fill_mask::{fill_mask_accuracy, in_top_k, normalize_word};
 pub use labels::map_labels;
+pub use porter::porter_stem;
 pub use ptb::ptb_tokenize;
+pub use rouge::{
+    rouge, rouge_l_f, rouge_mean, rouge_multi, rouge_n_f, rouge_tokenize, RougeScores,
+};
+pub use seqeval::{entities_to_tags, get_entities, iob1_to_iob2, seqeval_scores, EntityScores};
+pub use squad::{exact_match, normalize_answer, qa_scores, squad_v1, token_f1};
 
 use crate::{Example, Output, TaskName};
 use anyhow::{bail, Result};
@@ -57,6 +71,10 @@ pub fn score_task(task: TaskName, pairs: &[(&Example, &Output)]) -> Result<Vec<(
         }
         TaskName::ObjectDetection => coco_map::score_detection(task, pairs)?,
         TaskName::ImageCaptioning => captioning::score_captions(task, pairs)?,
+        TaskName::ExtractiveQa => squad::score_qa(task, pairs)?,
+        TaskName::TokenClassification => seqeval::score_entities(task, pairs)?,
+        TaskName::Summarization => rouge::score_summaries(task, pairs)?,
+        TaskName::MaskedLanguageModelling => fill_mask::score_fill_mask(task, pairs)?,
         other => bail!("no metric is implemented for the task {other} yet"),
     };
     let unparsed = pairs
