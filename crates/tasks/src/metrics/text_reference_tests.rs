@@ -369,6 +369,25 @@ proptest! {
     }
 
     #[test]
+    fn iob1_and_its_conversion_give_the_same_entities(
+        tags in proptest::collection::vec(
+            proptest::collection::vec(prop_oneof!["O", "I-[A-B]", "B-[A-B]"], 0..10),
+            0..3,
+        ),
+    ) {
+        let converted: Vec<Vec<String>> = tags.iter().map(|s| iob1_to_iob2(s)).collect();
+        prop_assert_eq!(get_entities(&tags), get_entities(&converted));
+        // The conversion is IOB2: no I-X without an X before it.
+        for s in &converted {
+            for (i, t) in s.iter().enumerate() {
+                if let Some(ty) = t.strip_prefix("I-") {
+                    prop_assert!(i > 0 && s[i - 1].get(2..) == Some(ty), "{s:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn entities_to_tags_never_panics(
         tokens in proptest::collection::vec("\\PC{0,6}", 0..6),
         spans in proptest::collection::vec((0usize..50, 0usize..50, "[A-Z]{0,3}"), 0..5),
