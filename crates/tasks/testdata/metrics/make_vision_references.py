@@ -316,6 +316,17 @@ TRICKY = [
     "!",
     "?",
     ", . ; : - --",
+    "It cost $5.50, 50% off, 2*3",
+    "A man -- with a dash - and hyphen-ated.",
+    "The dog’s bone “big” … end — more",
+    "a.. b.... 5. A. Smith",
+    "can’t stop",
+]
+
+# Beyond the Rust rules: in the tokenisation table only (KNOWN_DIFFERENT in src/metrics/ptb.rs).
+LIMITS = [
+    "rock'n'roll y'all at 10:00am",
+    "www.google.com http://x.com/a?b=c",
 ]
 
 
@@ -408,7 +419,7 @@ def caption_cases():
                         "references": [" ".join(r.choice(vocab) for _ in range(r.randint(1, 9))) for _ in range(nref)],
                         "caption": " ".join(r.choice(vocab) for _ in range(r.randint(0, 10)))})
         add(f"random_{k:02}", "random words from a 16-word vocabulary", ims)
-    texts = list(dict.fromkeys(all_captions + TRICKY + hyps))
+    texts = list(dict.fromkeys(all_captions + TRICKY + LIMITS + hyps))
     tokens = tokenize_all(texts)
     table = [{"text": t, "tokens": tok} for t, tok in zip(texts, tokens)]
     return cases, table
