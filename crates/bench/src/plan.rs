@@ -6,7 +6,7 @@ use crate::sink::{DatasetRecord, RepetitionKey};
 use crate::suite::{DatasetEntry, DatasetSources, Protocol, Suite};
 use anyhow::{Context, Result};
 use powerhungry_datasets::{
-    load_dataset, stratified_sample, train_test_split, DatasetSpec, LoadedDataset,
+    load_task_dataset, stratified_sample, train_test_split, DatasetSpec, LoadedDataset,
 };
 use powerhungry_tasks::Example;
 use std::collections::HashSet;
@@ -70,7 +70,7 @@ pub fn prepare_dataset(
     base: &Path,
 ) -> Result<PreparedDataset> {
     let load = |spec: &DatasetSpec, part: &str| {
-        load_dataset(&spec.resolved(base))
+        load_task_dataset(entry.task, &spec.resolved(base))
             .with_context(|| format!("dataset `{}`{part}", entry.name))
     };
     let sources = entry

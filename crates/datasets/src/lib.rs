@@ -1,31 +1,44 @@
-//! Datasets: where examples come from, how they are decoded, and how a seeded sample or a
-//! train/test split is drawn from them. See docs/datasets.md for the user-facing rules.
+//! Datasets: where examples come from, how they are decoded, how each task's inputs are
+//! prepared from them (the study's protocol), and how a seeded sample or a train/test split is
+//! drawn. See docs/datasets.md for the user-facing rules.
 //!
-//! `DatasetSpec` is what a suite file says about one dataset; `load_dataset` turns it into
-//! `Example`s plus a `LoadReport` that counts everything that was not a clean row (undecodable
-//! lines, skipped empty texts), so nothing is dropped silently.
+//! `DatasetSpec` is what a suite file says about one dataset; `load_task_dataset` turns it into
+//! the task's `Example`s plus a `LoadReport` that counts everything that was not a clean row
+//! (undecodable lines, skipped empty texts, rows too short for the task), so nothing is
+//! dropped silently. Readers: CSV/TSV, JSON Lines, Parquet, label folders, the HF cache, text
+//! lines, SQuAD JSON, CoNLL columns, COCO instances and captions, image folders.
 //!
 //! Must not know about: models, backends, energy, the store.
 
+mod coco;
+mod conll;
 mod decode;
 mod delimited;
 mod hf_cache;
+mod images;
 mod jsonl;
 mod label_folder;
 mod labels;
 mod own_split;
 mod parquet_file;
+mod rows;
 mod sampling;
 mod spec;
+mod squad;
+mod task_loader;
 
+pub use conll::iob1_to_iob2;
 pub use decode::{Encoding, TextDecoder};
 pub use hf_cache::{hf_hub_cache_dir, resolve_hub_dataset};
+pub use images::{decode_check, IMAGE_EXTENSIONS};
 pub use own_split::join_own_split;
 pub use sampling::{stratified_sample, train_test_split, Sample, Split};
 pub use spec::{Column, DatasetSpec, Format};
+pub use task_loader::{formats_for, load_task_dataset, validate_for_task};
 
 use anyhow::{bail, Context, Result};
 use powerhungry_tasks::Example;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// What `load_dataset` produced.
@@ -61,12 +74,41 @@ pub struct LoadReport {
     pub header_lines: usize,
     /// Label names found in the data file itself (a Parquet ClassLabel feature).
     pub label_names_from_file: Option<Vec<String>>,
+    /// Records left out for a reason other than an empty text, by reason ("fewer than 20
+    /// words", "empty context", "image file missing").
+    pub skipped_for: BTreeMap<String, usize>,
+    /// Other things counted that changed no example's presence ("prompts cut to their first
+    /// 50 words", "rows with nothing after the first 20 words").
+    pub tallies: BTreeMap<String, usize>,
 }
 
 /// How many locations of undecodable lines a report keeps.
 pub const MAX_LOCATIONS: usize = 20;
 
 impl LoadReport {
+    /// Count a record left out, by reason.
+    pub(crate) fn skip(&mut self, reason: &str) {
+        *self.skipped_for.entry(reason.to_string()).or_default() += 1;
+    }
+
+    /// Count something worth saying that left the record in.
+    pub(crate) fn tally(&mut self, what: &str) {
+        *self.tallies.entry(what.to_string()).or_default() += 1;
+    }
+
+    /// Records left out for any reason (empty texts included).
+    pub fn skipped(&self) -> usize {
+        self.skipped_empty + self.skipped_for.values().sum::<usize>()
+    }
+
+    /// Whether there is anything to tell beyond the row count.
+    pub fn has_notes(&self) -> bool {
+        self.undecodable_lines > 0
+            || self.skipped_empty > 0
+            || !self.skipped_for.is_empty()
+            || !self.tallies.is_empty()
+    }
+
     pub(crate) fn note_undecodable(&mut self, file: &Path, line: usize) {
         self.undecodable_lines += 1;
         if self.undecodable_at.len() < MAX_LOCATIONS {
@@ -116,13 +158,31 @@ impl LoadReport {
         if self.skipped_empty > 0 {
             s.push_str(&format!("; {} empty text(s) skipped", self.skipped_empty));
         }
+        for (why, n) in &self.skipped_for {
+            s.push_str(&format!("; {n} skipped: {why}"));
+        }
+        for (what, n) in &self.tallies {
+            s.push_str(&format!("; {what}: {n}"));
+        }
         s
     }
 }
 
-/// Load a dataset as its spec says. Relative paths in the spec are resolved against `base`
-/// (the suite file's directory) by the caller via `DatasetSpec::resolved`.
+/// Load a text-classification dataset as its spec says (a format of another task's own, such
+/// as `squad-json`, is read for that task: see `load_task_dataset`). Relative paths in the
+/// spec are resolved against `base` (the suite file's directory) by the caller via
+/// `DatasetSpec::resolved`.
 pub fn load_dataset(spec: &DatasetSpec) -> Result<LoadedDataset> {
+    if let Some(task) = spec.format.and_then(task_loader::task_of_format) {
+        return load_task_dataset(task, spec);
+    }
+    if let Some(f @ Format::TextLines) = spec.format {
+        bail!(
+            "dataset key `format`: {} is read for masked language modelling, text and image \
+             generation (give the task: load_task_dataset)",
+            f.name()
+        );
+    }
     spec.validate()?;
     let root = match (&spec.path, &spec.hub_id) {
         (Some(p), None) => p.clone(),
@@ -176,7 +236,11 @@ pub fn load_dataset(spec: &DatasetSpec) -> Result<LoadedDataset> {
                     Format::Parquet => {
                         parquet_file::load(file, spec, &names, &mut examples, &mut report)?
                     }
-                    Format::LabelFiles | Format::LabelDirs => unreachable!("handled above"),
+                    other => bail!(
+                        "{}: format {} is not read for text classification",
+                        file.display(),
+                        other.name()
+                    ),
                 }
             }
         }

@@ -51,6 +51,13 @@ fn merge_reports(a: LoadReport, b: LoadReport) -> LoadReport {
     undecodable_at.truncate(crate::MAX_LOCATIONS);
     let mut files = a.files;
     files.extend(b.files);
+    let add = |mut x: std::collections::BTreeMap<String, usize>,
+               y: std::collections::BTreeMap<String, usize>| {
+        for (k, n) in y {
+            *x.entry(k).or_default() += n;
+        }
+        x
+    };
     LoadReport {
         files,
         format: if a.format == b.format { a.format } else { None },
@@ -65,6 +72,8 @@ fn merge_reports(a: LoadReport, b: LoadReport) -> LoadReport {
         skipped_empty: a.skipped_empty + b.skipped_empty,
         header_lines: a.header_lines + b.header_lines,
         label_names_from_file: a.label_names_from_file.or(b.label_names_from_file),
+        skipped_for: add(a.skipped_for, b.skipped_for),
+        tallies: add(a.tallies, b.tallies),
     }
 }
 

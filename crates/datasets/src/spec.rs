@@ -18,6 +18,19 @@ pub enum Format {
     LabelFiles,
     /// A folder of sub-folders named by label, one text per file (aclImdb pos/ neg/).
     LabelDirs,
+    /// Plain text, one row per line (WikiText's `wiki.test.tokens`); the column is `text`.
+    TextLines,
+    /// SQuAD v1.1 JSON (`data[].paragraphs[].qas[]`), extractive QA.
+    SquadJson,
+    /// CoNLL column format: one token per line, blank lines between sentences,
+    /// `-DOCSTART-` lines between documents (CoNLL-2003, WikiANN's XTREME TSV).
+    Conll,
+    /// COCO `instances_*.json` (object detection boxes).
+    CocoInstances,
+    /// COCO `captions_*.json` (image captioning references).
+    CocoCaptions,
+    /// A folder of sub-folders named by class, one image per file (CIFAR-10 `test/<class>/`).
+    ImageFolder,
 }
 
 impl Format {
@@ -29,7 +42,37 @@ impl Format {
             Format::Parquet => "parquet",
             Format::LabelFiles => "label-files",
             Format::LabelDirs => "label-dirs",
+            Format::TextLines => "text-lines",
+            Format::SquadJson => "squad-json",
+            Format::Conll => "conll",
+            Format::CocoInstances => "coco-instances",
+            Format::CocoCaptions => "coco-captions",
+            Format::ImageFolder => "image-folder",
         }
+    }
+
+    /// Every format, for error messages.
+    pub const ALL: [Format; 12] = [
+        Format::Csv,
+        Format::Tsv,
+        Format::Jsonl,
+        Format::Parquet,
+        Format::LabelFiles,
+        Format::LabelDirs,
+        Format::TextLines,
+        Format::SquadJson,
+        Format::Conll,
+        Format::CocoInstances,
+        Format::CocoCaptions,
+        Format::ImageFolder,
+    ];
+
+    /// Formats that hold rows of columns (the column keys apply to them).
+    pub fn is_tabular(self) -> bool {
+        matches!(
+            self,
+            Format::Csv | Format::Tsv | Format::Jsonl | Format::Parquet | Format::TextLines
+        )
     }
 
     /// The format a data file's extension says, if it is one we read.
@@ -49,8 +92,9 @@ impl Format {
             Some(f) => Ok(f),
             None => bail!(
                 "dataset file {}: cannot tell its format from the extension; set `format` to one \
-                 of csv, tsv, jsonl, parquet, label-files, label-dirs",
-                path.display()
+                 of {}",
+                path.display(),
+                Format::ALL.map(Format::name).join(", ")
             ),
         }
     }
@@ -137,6 +181,41 @@ pub struct DatasetSpec {
     /// CSV/TSV: honour double quotes (default true for csv, false for tsv, as GLUE's TSVs
     /// contain bare quotes).
     pub quoting: Option<bool>,
+
+    // ---- keys of the tasks other than text classification (docs/datasets.md) ----
+    /// Extractive QA from CSV/JSON Lines: the question column (default `question`).
+    pub question_column: Option<Column>,
+    /// Extractive QA: the context column (default `context`; SciQ: `support`).
+    pub context_column: Option<Column>,
+    /// Extractive QA: the gold answer(s) (default `answers`; SciQ: `correct_answer`). A string
+    /// is one answer; a JSON array of strings, or an object with a `text` array (Hugging Face
+    /// `squad`), is several.
+    pub answers_column: Option<Column>,
+    /// Summarization: the reference summary column (default `summary`).
+    pub reference_column: Option<Column>,
+    /// CoNLL: the 0-based column of the token (default 0).
+    pub token_column: Option<usize>,
+    /// CoNLL: the 0-based column of the tag (default the last one).
+    pub tag_column: Option<usize>,
+    /// CoNLL: `iob1` (CoNLL-2003's own scheme, converted to IOB2 when read) or `iob2`
+    /// (kept as is). Default `iob1`, which is harmless on IOB2 files (the conversion leaves
+    /// valid IOB2 unchanged).
+    pub tag_scheme: Option<String>,
+    /// COCO: the folder of the image files (default: the folder named after the JSON file's
+    /// last `_` part next to its folder, `annotations/instances_val2017.json` -> `val2017/`).
+    pub image_dir: Option<PathBuf>,
+    /// COCO: what an image listed in the JSON but missing on disk is: `error` (default) or
+    /// `skip` (counted in the load report).
+    pub missing_images: Option<String>,
+    /// Masked LM: which whitespace word (1-based) is masked; the input is the words up to
+    /// it. Default 20, as the study.
+    pub mask_word: Option<usize>,
+    /// Text and image generation: how many leading whitespace words form the prompt
+    /// (default 20 for text generation, 50 for image generation, as the study).
+    pub prompt_words: Option<usize>,
+    /// Read at most this many rows (lines, records) before anything is dropped (the study's
+    /// WikiText text generation: 2,500 rows read, empties dropped).
+    pub max_rows: Option<usize>,
 }
 
 impl DatasetSpec {
@@ -163,6 +242,7 @@ impl DatasetSpec {
             path: fix(&self.path),
             cache_dir: fix(&self.cache_dir),
             label_names_file: fix(&self.label_names_file),
+            image_dir: fix(&self.image_dir),
             ..self.clone()
         }
     }
@@ -195,6 +275,44 @@ impl DatasetSpec {
                 bail!("dataset key `text_column`: expected a column or a non-empty list");
             }
         }
+        self.tag_scheme()?;
+        self.skip_missing_images()?;
+        for (key, v) in [
+            ("mask_word", self.mask_word),
+            ("prompt_words", self.prompt_words),
+            ("max_rows", self.max_rows),
+        ] {
+            if v == Some(0) {
+                bail!("dataset key `{key}`: expected a positive number, got 0");
+            }
+        }
+        if let (Some(t), Some(g)) = (self.token_column, self.tag_column) {
+            if t == g {
+                bail!("dataset keys `token_column` and `tag_column`: both are column {t}");
+            }
+        }
         Ok(())
+    }
+
+    /// `tag_scheme`: true when tags are IOB1 (to be converted).
+    pub fn tag_scheme(&self) -> Result<bool> {
+        match self.tag_scheme.as_deref() {
+            None | Some("iob1") => Ok(true),
+            Some("iob2") => Ok(false),
+            Some(other) => {
+                bail!("dataset key `tag_scheme`: expected \"iob1\" or \"iob2\", got {other:?}")
+            }
+        }
+    }
+
+    /// `missing_images`: true for `skip`.
+    pub fn skip_missing_images(&self) -> Result<bool> {
+        match self.missing_images.as_deref() {
+            None | Some("error") => Ok(false),
+            Some("skip") => Ok(true),
+            Some(other) => {
+                bail!("dataset key `missing_images`: expected \"error\" or \"skip\", got {other:?}")
+            }
+        }
     }
 }
