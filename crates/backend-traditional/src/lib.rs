@@ -1,11 +1,15 @@
 //! Traditional text classifiers, as in Zschache and Hartwig (2025): bag-of-words counts,
-//! TF-IDF of character 2-3-grams, or sentence embeddings, each followed by logistic regression.
+//! TF-IDF of character 2-3-grams, or sentence embeddings, each followed by logistic regression
+//! (`*-lr`, scikit-learn's `LogisticRegression()`) or gradient-boosted trees (`*-xgb`,
+//! `xgboost.XGBClassifier()` with its defaults; see `gbdt.rs`).
 //! Each is a `Backend` that must be fitted (`needs_fit`) before it predicts.
 //!
 //! Must not know about: the meter, the store, other backends (the sentence embedder comes in
 //! as a `powerhungry_tasks::TextEmbedder`, built by the harness).
 
 mod embedding;
+mod gbdt;
+mod hist;
 mod lbfgs;
 mod logreg;
 mod pyunicode_tables;
@@ -14,6 +18,7 @@ mod text;
 mod vectorize;
 
 pub use embedding::{EmbeddingFeatures, Scaling};
+pub use gbdt::{Gbdt, GbdtOptions};
 pub use logreg::{LogReg, LogRegOptions};
 pub use sparse::Csr;
 pub use text::{is_python_space, is_python_word, python_unicode_version, Tokenizer};
@@ -23,7 +28,24 @@ use anyhow::{anyhow, bail, Context, Result};
 use powerhungry_tasks::{Backend, Example, ModelInfo, Output, Prediction, TextEmbedder};
 
 /// The kinds a suite names (`kind = "bow-lr"` under `backend = "traditional"`).
-pub const KINDS: [&str; 3] = ["bow-lr", "tfidf-char-lr", "embedding-lr"];
+pub const KINDS: [&str; 6] = [
+    "bow-lr",
+    "tfidf-char-lr",
+    "embedding-lr",
+    "bow-xgb",
+    "tfidf-char-xgb",
+    "embedding-xgb",
+];
+
+/// Options that only logistic regression reads, and only gradient boosting.
+const LR_KEYS: [&str; 3] = ["c", "max_iter", "tol"];
+const XGB_KEYS: [&str; 5] = [
+    "n_estimators",
+    "max_depth",
+    "learning_rate",
+    "max_bin",
+    "threads",
+];
 
 /// Model options a suite may set for a traditional model. `embedder` is read by the harness
 /// (which builds the `TextEmbedder`), not here; it is accepted so unknown keys stay errors.
@@ -34,6 +56,16 @@ pub struct TraditionalOptions {
     pub c: Option<f64>,
     /// L-BFGS iterations at most. Default 1000.
     pub max_iter: Option<usize>,
+    /// Gradient boosting (`*-xgb`): boosting rounds. Default 100.
+    pub n_estimators: Option<usize>,
+    /// Gradient boosting: tree depth. Default 6.
+    pub max_depth: Option<usize>,
+    /// Gradient boosting: shrinkage (eta). Default 0.3.
+    pub learning_rate: Option<f32>,
+    /// Gradient boosting: histogram bins per feature. Default 256.
+    pub max_bin: Option<usize>,
+    /// Gradient boosting: threads (0 = all cores). Default 0.
+    pub threads: Option<usize>,
     /// Stop when the largest gradient component is under this. Default 1e-6.
     pub tol: Option<f64>,
     /// Texts per `embed` call for embedding features. Default 32.
@@ -68,6 +100,18 @@ impl TraditionalOptions {
         if opts.tol.is_some_and(|t| t.is_nan() || t <= 0.0) {
             bail!("model option `tol`: expected a positive number");
         }
+        if opts
+            .learning_rate
+            .is_some_and(|t| !(t > 0.0 && t.is_finite()))
+        {
+            bail!("model option `learning_rate`: expected a positive number");
+        }
+        if opts.max_bin.is_some_and(|b| b < 2) {
+            bail!("model option `max_bin`: expected at least 2");
+        }
+        if opts.max_depth == Some(0) {
+            bail!("model option `max_depth`: expected at least 1");
+        }
         Ok(opts)
     }
 
@@ -78,6 +122,62 @@ impl TraditionalOptions {
             c: self.c.unwrap_or(d.c),
             max_iter: self.max_iter.unwrap_or(d.max_iter),
             tol: self.tol.unwrap_or(d.tol),
+        }
+    }
+
+    /// The booster's options, defaults filled in.
+    pub fn gbdt(&self) -> GbdtOptions {
+        let d = GbdtOptions::default();
+        GbdtOptions {
+            rounds: self.n_estimators.unwrap_or(d.rounds),
+            max_depth: self.max_depth.unwrap_or(d.max_depth),
+            learning_rate: self.learning_rate.unwrap_or(d.learning_rate),
+            max_bin: self.max_bin.unwrap_or(d.max_bin),
+            threads: self.threads.unwrap_or(d.threads),
+            ..d
+        }
+    }
+}
+
+/// Which classifier follows the features.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ClassifierOptions {
+    LogReg(LogRegOptions),
+    Gbdt(GbdtOptions),
+}
+
+impl ClassifierOptions {
+    fn suffix(&self) -> &'static str {
+        match self {
+            ClassifierOptions::LogReg(_) => "lr",
+            ClassifierOptions::Gbdt(_) => "xgb",
+        }
+    }
+}
+
+impl From<LogRegOptions> for ClassifierOptions {
+    fn from(o: LogRegOptions) -> Self {
+        ClassifierOptions::LogReg(o)
+    }
+}
+
+impl From<GbdtOptions> for ClassifierOptions {
+    fn from(o: GbdtOptions) -> Self {
+        ClassifierOptions::Gbdt(o)
+    }
+}
+
+/// A fitted classifier.
+pub enum Classifier {
+    LogReg(LogReg),
+    Gbdt(Gbdt),
+}
+
+impl Classifier {
+    fn predict(&self, x: &Csr) -> Vec<&str> {
+        match self {
+            Classifier::LogReg(m) => m.predict(x),
+            Classifier::Gbdt(m) => m.predict(x),
         }
     }
 }
@@ -116,55 +216,93 @@ impl Features {
     }
 }
 
-/// Features + logistic regression.
+/// Features + a classifier (logistic regression or gradient boosting).
 pub struct TraditionalBackend {
     kind: &'static str,
     features: Features,
-    options: LogRegOptions,
-    model: Option<LogReg>,
+    options: ClassifierOptions,
+    model: Option<Classifier>,
 }
 
-/// Build a traditional model of `kind`. `embedder` is required for `embedding-lr` and must be
-/// `None` otherwise.
+/// Build a traditional model of `kind`. `embedder` is required for `embedding-lr` and
+/// `embedding-xgb` and must be `None` otherwise.
 pub fn build(
     kind: &str,
     options: &toml::Table,
     embedder: Option<Box<dyn TextEmbedder>>,
 ) -> Result<Box<dyn Backend>> {
     let opts = TraditionalOptions::from_table(options)?;
-    if opts.tokenizer.is_some() && kind != "bow-lr" && KINDS.contains(&kind) {
-        bail!("model option `tokenizer` applies to kind \"bow-lr\" only, not {kind:?}");
+    if !KINDS.contains(&kind) {
+        bail!(
+            "{kind:?} is not a traditional model kind; expected one of {}",
+            KINDS.map(|k| format!("\"{k}\"")).join(", ")
+        );
     }
-    let backend = match (kind, embedder) {
-        ("bow-lr", None) => {
-            TraditionalBackend::bag_of_words_with(opts.tokenizer.unwrap_or_default(), opts.logreg())
+    let (features, classifier) = kind.rsplit_once('-').unwrap_or((kind, ""));
+    if opts.tokenizer.is_some() && features != "bow" {
+        bail!("model option `tokenizer` applies to kinds \"bow-lr\" and \"bow-xgb\" only, not {kind:?}");
+    }
+    let (foreign, options): (&[&str], ClassifierOptions) = if classifier == "xgb" {
+        (&LR_KEYS, opts.gbdt().into())
+    } else {
+        (&XGB_KEYS, opts.logreg().into())
+    };
+    if let Some(k) = foreign.iter().find(|k| options_has(&opts, k)) {
+        bail!("model option `{k}` does not apply to kind {kind:?}");
+    }
+    let backend = match (features, embedder) {
+        ("bow", None) => {
+            TraditionalBackend::bag_of_words_with(opts.tokenizer.unwrap_or_default(), options)
         }
-        ("tfidf-char-lr", None) => TraditionalBackend::tfidf_char(opts.logreg()),
-        ("embedding-lr", Some(e)) => {
+        ("tfidf-char", None) => TraditionalBackend::tfidf_char(options),
+        ("embedding", Some(e)) => {
             let scaling = opts.embedding_scaling.unwrap_or_default();
             let batch = opts.embed_batch_size.unwrap_or(32);
-            TraditionalBackend::embedding(e, batch, scaling, opts.logreg())
+            TraditionalBackend::embedding(e, batch, scaling, options)
         }
-        ("embedding-lr", None) => bail!("kind \"embedding-lr\" needs a sentence-embedding model"),
-        (k, Some(_)) if KINDS.contains(&k) => bail!("kind {k:?} takes no embedding model"),
-        (k, _) => bail!(
-            "{k:?} is not a traditional model kind; expected one of {}",
-            KINDS.map(|k| format!("\"{k}\"")).join(", ")
-        ),
+        ("embedding", None) => bail!("kind {kind:?} needs a sentence-embedding model"),
+        (_, Some(_)) => bail!("kind {kind:?} takes no embedding model"),
+        _ => bail!("{kind:?} is not a traditional model kind"),
     };
     Ok(Box::new(backend))
 }
 
+fn options_has(o: &TraditionalOptions, key: &str) -> bool {
+    match key {
+        "c" => o.c.is_some(),
+        "max_iter" => o.max_iter.is_some(),
+        "tol" => o.tol.is_some(),
+        "n_estimators" => o.n_estimators.is_some(),
+        "max_depth" => o.max_depth.is_some(),
+        "learning_rate" => o.learning_rate.is_some(),
+        "max_bin" => o.max_bin.is_some(),
+        "threads" => o.threads.is_some(),
+        _ => false,
+    }
+}
+
+fn kind_name(features: &str, c: &ClassifierOptions) -> &'static str {
+    match (features, c.suffix()) {
+        ("bow", "lr") => "bow-lr",
+        ("bow", _) => "bow-xgb",
+        ("tfidf-char", "lr") => "tfidf-char-lr",
+        ("tfidf-char", _) => "tfidf-char-xgb",
+        (_, "lr") => "embedding-lr",
+        _ => "embedding-xgb",
+    }
+}
+
 impl TraditionalBackend {
-    /// Word-unigram counts (sklearn `CountVectorizer()`) + logistic regression.
-    pub fn bag_of_words(options: LogRegOptions) -> Self {
+    /// Word-unigram counts (sklearn `CountVectorizer()`) + the classifier.
+    pub fn bag_of_words(options: impl Into<ClassifierOptions>) -> Self {
         Self::bag_of_words_with(Tokenizer::Sklearn, options)
     }
 
-    /// Word-unigram counts with words from `tokenizer` + logistic regression.
-    pub fn bag_of_words_with(tokenizer: Tokenizer, options: LogRegOptions) -> Self {
+    /// Word-unigram counts with words from `tokenizer` + the classifier.
+    pub fn bag_of_words_with(tokenizer: Tokenizer, options: impl Into<ClassifierOptions>) -> Self {
+        let options = options.into();
         TraditionalBackend {
-            kind: "bow-lr",
+            kind: kind_name("bow", &options),
             features: Features::Sparse(Vectorizer::new(Analyzer::Words(tokenizer), false)),
             options,
             model: None,
@@ -172,33 +310,43 @@ impl TraditionalBackend {
     }
 
     /// TF-IDF of character 2-3-grams (sklearn `TfidfVectorizer(analyzer="char",
-    /// ngram_range=(2, 3))`) + logistic regression.
-    pub fn tfidf_char(options: LogRegOptions) -> Self {
+    /// ngram_range=(2, 3))`) + the classifier.
+    pub fn tfidf_char(options: impl Into<ClassifierOptions>) -> Self {
+        let options = options.into();
         TraditionalBackend {
-            kind: "tfidf-char-lr",
+            kind: kind_name("tfidf-char", &options),
             features: Features::Sparse(Vectorizer::new(Analyzer::Chars { min: 2, max: 3 }, true)),
             options,
             model: None,
         }
     }
 
-    /// Sentence embeddings + logistic regression.
+    /// Sentence embeddings + the classifier.
     pub fn embedding(
         embedder: Box<dyn TextEmbedder>,
         batch: usize,
         scaling: Scaling,
-        options: LogRegOptions,
+        options: impl Into<ClassifierOptions>,
     ) -> Self {
+        let options = options.into();
         TraditionalBackend {
-            kind: "embedding-lr",
+            kind: kind_name("embedding", &options),
             features: Features::Embedding(EmbeddingFeatures::new(embedder, batch, scaling)),
             options,
             model: None,
         }
     }
 
-    /// The fitted classifier, if `fit` has run.
+    /// The fitted logistic regression, if `fit` has run and the classifier is one.
     pub fn model(&self) -> Option<&LogReg> {
+        match &self.model {
+            Some(Classifier::LogReg(m)) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The fitted classifier, if `fit` has run.
+    pub fn classifier(&self) -> Option<&Classifier> {
         self.model.as_ref()
     }
 
@@ -229,7 +377,14 @@ impl TraditionalBackend {
 
 impl Backend for TraditionalBackend {
     fn info(&self) -> ModelInfo {
-        let lr = format!("logistic regression (L2, C={}, L-BFGS)", self.options.c);
+        let classifier = match &self.options {
+            ClassifierOptions::LogReg(o) => format!("logistic regression (L2, C={}, L-BFGS)", o.c),
+            ClassifierOptions::Gbdt(o) => format!(
+                "gradient-boosted trees (xgboost-equivalent hist: {} rounds, depth {}, eta {}, \
+                 {} bins)",
+                o.rounds, o.max_depth, o.learning_rate, o.max_bin
+            ),
+        };
         let (parameters, status) = match &self.model {
             None => (None, " (not fitted)".to_string()),
             Some(m) => {
@@ -237,24 +392,37 @@ impl Backend for TraditionalBackend {
                     Features::Embedding(e) => e.embedder_info().parameters.unwrap_or(0),
                     Features::Sparse(_) => 0,
                 };
-                let conv = if m.outcome.converged {
-                    format!("converged in {} iterations", m.outcome.iterations)
-                } else {
-                    format!(
-                        "NOT converged after {} iterations (max gradient {:.2e})",
-                        m.outcome.iterations, m.outcome.gradient_max
-                    )
-                };
-                (
-                    Some(m.parameters() + embedder),
-                    format!(", {} classes, {conv}", m.classes.len()),
-                )
+                match m {
+                    Classifier::LogReg(m) => {
+                        let conv = if m.outcome.converged {
+                            format!("converged in {} iterations", m.outcome.iterations)
+                        } else {
+                            format!(
+                                "NOT converged after {} iterations (max gradient {:.2e})",
+                                m.outcome.iterations, m.outcome.gradient_max
+                            )
+                        };
+                        (
+                            Some(m.parameters() + embedder),
+                            format!(", {} classes, {conv}", m.classes.len()),
+                        )
+                    }
+                    Classifier::Gbdt(m) => (
+                        Some(m.parameters() + embedder),
+                        format!(
+                            ", {} classes, {} trees, {} leaves",
+                            m.classes.len(),
+                            m.trees(),
+                            m.leaves()
+                        ),
+                    ),
+                }
             }
         };
         ModelInfo {
             parameters,
             description: format!(
-                "{}: {} + {lr}{status}",
+                "{}: {} + {classifier}{status}",
                 self.kind,
                 self.features_description()
             ),
@@ -284,8 +452,11 @@ impl Backend for TraditionalBackend {
             bail!("cannot fit {} on an empty training set", self.kind);
         }
         let (x, _) = self.features.fit_transform(&texts)?;
-        let model = LogReg::fit(&x, &labels, &self.options)
-            .with_context(|| format!("fitting {}", self.kind))?;
+        let model = match &self.options {
+            ClassifierOptions::LogReg(o) => LogReg::fit(&x, &labels, o).map(Classifier::LogReg),
+            ClassifierOptions::Gbdt(o) => Gbdt::fit(&x, &labels, o).map(Classifier::Gbdt),
+        }
+        .with_context(|| format!("fitting {}", self.kind))?;
         self.model = Some(model);
         Ok(())
     }

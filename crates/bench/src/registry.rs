@@ -9,7 +9,14 @@ use powerhungry_tasks::{Backend, TaskName};
 pub const KINDS: &[(BackendName, &[&str])] = &[
     (
         BackendName::Traditional,
-        &["bow-lr", "tfidf-char-lr", "embedding-lr"],
+        &[
+            "bow-lr",
+            "tfidf-char-lr",
+            "embedding-lr",
+            "bow-xgb",
+            "tfidf-char-xgb",
+            "embedding-xgb",
+        ],
     ),
     (BackendName::Candle, &["sequence-classifier"]),
 ];
@@ -97,7 +104,7 @@ impl Registry {
         }
     }
 
-    /// The model a spec loads weights from: `model`, or `options.embedder` for embedding-lr.
+    /// The model a spec loads weights from: `model`, or `options.embedder` for embedding-lr/-xgb.
     fn weights_id(spec: &ModelSpec) -> Option<String> {
         spec.model.clone().or_else(|| {
             spec.options
@@ -160,7 +167,7 @@ impl Registry {
     }
 
     fn needs_weights(spec: &ModelSpec) -> bool {
-        spec.backend == BackendName::Candle || spec.kind == "embedding-lr"
+        spec.backend == BackendName::Candle || spec.kind.starts_with("embedding-")
     }
 }
 
@@ -175,7 +182,7 @@ impl BackendFactory for Registry {
     fn load(&self, spec: &ModelSpec) -> Result<Box<dyn Backend>> {
         match spec.backend {
             BackendName::Traditional => {
-                let embedder = if spec.kind == "embedding-lr" {
+                let embedder = if spec.kind.starts_with("embedding-") {
                     Some(self.embedder(spec)?)
                 } else {
                     None
