@@ -1,35 +1,15 @@
 //! CoNLL column files for token classification: one token per line, columns separated by
 //! spaces (tabs when the first token line has one), a blank line between sentences and
-//! `-DOCSTART-` lines between documents. Tags become IOB2 (CoNLL-2003's IOB1 is converted).
+//! `-DOCSTART-` lines between documents. Tags become IOB2 (CoNLL-2003's IOB1 is converted by
+//! the metric crate's own `iob1_to_iob2`, so reading and scoring agree on the rule).
 
 use super::decode::TextDecoder;
 use super::spec::DatasetSpec;
 use super::LoadReport;
 use anyhow::{bail, Context, Result};
+use powerhungry_tasks::metrics::iob1_to_iob2;
 use powerhungry_tasks::{Example, Gold, Input};
 use std::path::Path;
-
-/// IOB1 tags (an `I-X` may open an entity; `B-X` only separates two touching entities of
-/// one type) as IOB2 (every entity opens with `B-X`), as Hugging Face's `conll2003` and
-/// seqeval expect: an `I-X` that follows `O`, the start, or a tag of another type becomes
-/// `B-X`. Valid IOB2 comes out unchanged. Tags that are not `O`, `B-*` or `I-*` are kept.
-pub fn iob1_to_iob2(tags: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(tags.len());
-    let mut prev_type: Option<&str> = None;
-    for tag in tags {
-        let (prefix, kind) = split_tag(tag);
-        let converted = match (prefix, kind) {
-            (Some('I'), Some(k)) if prev_type != Some(k) => format!("B-{k}"),
-            _ => tag.clone(),
-        };
-        prev_type = match prefix {
-            Some('B' | 'I') => kind,
-            _ => None,
-        };
-        out.push(converted);
-    }
-    out
-}
 
 /// `B-PER` -> (Some('B'), Some("PER")); `O` -> (None, None).
 fn split_tag(tag: &str) -> (Option<char>, Option<&str>) {
@@ -178,7 +158,7 @@ mod tests {
         );
         let iob2 = v("B-PER I-PER O B-LOC B-LOC I-LOC O");
         assert_eq!(iob1_to_iob2(&iob2), iob2);
-        assert!(iob1_to_iob2(&[]).is_empty());
+        assert!(iob1_to_iob2::<String>(&[]).is_empty());
     }
 
     #[test]

@@ -27,7 +27,6 @@ mod spec;
 mod squad;
 mod task_loader;
 
-pub use conll::iob1_to_iob2;
 pub use decode::{Encoding, TextDecoder};
 pub use hf_cache::{hf_hub_cache_dir, resolve_hub_dataset};
 pub use images::{decode_check, IMAGE_EXTENSIONS};
