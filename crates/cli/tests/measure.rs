@@ -659,3 +659,64 @@ fn a_failed_row_write_keeps_the_commands_exit_code() {
         "{err}"
     );
 }
+
+#[test]
+fn measures_appending_to_one_new_csv_at_once_write_one_header() {
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..3 {
+        let name = format!("shared-{round}.csv");
+        let runs: Vec<std::process::Child> = (0..6)
+            .map(|i| {
+                std::process::Command::new(assert_cmd::cargo::cargo_bin("powerhungry"))
+                    .current_dir(dir.path())
+                    .env("HOME", dir.path())
+                    .args([
+                        "measure",
+                        "--gpus",
+                        "none",
+                        "--no-claim",
+                        "--country",
+                        "FRA",
+                    ])
+                    .args(["--output", &name, "--project-name", &format!("run{i}")])
+                    .arg("--sysfs-root")
+                    .arg(dir.path().join("no-sys"))
+                    .args(["--", "true"])
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut r in runs {
+            assert!(r.wait().unwrap().success());
+        }
+        let text = fs::read_to_string(dir.path().join(&name)).unwrap();
+        let headers = text.lines().filter(|l| l.starts_with("timestamp,")).count();
+        assert_eq!(headers, 1, "{text}");
+        let mut rdr = csv::Reader::from_path(dir.path().join(&name)).unwrap();
+        let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+        assert_eq!(rows.len(), 6, "{text}");
+    }
+}
+
+#[test]
+fn measure_numeric_flags_are_bounded() {
+    let dir = tempfile::tempdir().unwrap();
+    for (flag, value, range) in [
+        ("--idle-seconds", "1e308", "0 to 86400"),
+        ("--idle-seconds", "NaN", "0 to 86400"),
+        ("--cpu-tdp", "inf", "(0, 100000]"),
+        ("--cpu-tdp", "-1", "(0, 100000]"),
+    ] {
+        let out = measure(dir.path())
+            .args(["--no-csv", "--country", "FRA", &format!("{flag}={value}")])
+            .args(["--", "touch", "ran"])
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(flag) && err.contains(range), "{err}");
+        assert!(!dir.path().join("ran").exists());
+    }
+}

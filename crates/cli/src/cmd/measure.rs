@@ -1,5 +1,9 @@
 //! `powerhungry measure [options] -- CMD ARGS...`: run a command under the meter, pass its exit
 //! code through, print energy per component with its method, CO2e, append a CodeCarbon row.
+//!
+//! Wiring only: flags are checked here, signals are forwarded by `measure/signals.rs`, the
+//! summary is `measure/summary.rs`, and the CodeCarbon row and its locked append are the report
+//! room's (`powerhungry_report::codecarbon::csv_row`).
 
 mod signals;
 mod summary;
@@ -8,6 +12,7 @@ use super::location::LocationFlags;
 use anyhow::{bail, Context};
 use powerhungry_meter::claim::default_claim_dir;
 use powerhungry_meter::{GpuSelection, Meter, MeterConfig, MeterReport, WindowReport};
+use powerhungry_report::codecarbon::{csv_row, OnHeaderMismatch};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
@@ -158,15 +163,15 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     if args.interval_ms == 0 {
         bail!("--interval-ms must be at least 1");
     }
-    if !(args.idle_seconds >= 0.0 && args.idle_seconds.is_finite()) {
+    if !(args.idle_seconds >= 0.0 && args.idle_seconds <= 86_400.0) {
         bail!(
-            "--idle-seconds must be a number >= 0, got {}",
+            "--idle-seconds must be a number of seconds from 0 to 86400 (a day), got {}",
             args.idle_seconds
         );
     }
     if let Some(w) = args.cpu_tdp {
-        if !(w > 0.0 && w.is_finite()) {
-            bail!("--cpu-tdp must be a positive number of watts, got {w}");
+        if !(w > 0.0 && w <= 100_000.0) {
+            bail!("--cpu-tdp must be a number of watts in (0, 100000], got {w}");
         }
     }
     let gpus = parse_gpus(args.gpus.as_deref())?;
@@ -178,7 +183,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
     if !args.no_csv {
         check_writable(&args.output, "--output")?;
-        csv::precheck(&args.output, args.new_file_on_mismatch)?;
+        csv_row::precheck(&args.output, on_mismatch(&args)).context(
+            "the CSV row could not be appended: pass --output with another file, or \
+             --new-file-on-mismatch, or --no-csv",
+        )?;
     }
     let (program, rest) = args
         .command
@@ -245,6 +253,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let meter_report = meter.finish()?;
     let exit_code = exit_code(status);
     let ended = summary::how_it_ended(status);
+    let interrupted_name = waited.interrupted_by.map(signals::name);
 
     let total_j = report.total_j();
     let emissions = location.emissions(total_j);
@@ -281,15 +290,24 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
     }
     if !args.no_csv {
-        let row = csv::row(
-            &args,
+        let ctx = csv_row::RowContext {
+            project_name: &args.project_name,
+            experiment_id: args.experiment_id.as_deref(),
+            scope: match args.scope {
+                ScopeArg::Machine => "machine",
+                ScopeArg::Process => "process",
+            },
+            procfs_root: &args.procfs_root,
+            interrupted_by: interrupted_name.as_deref(),
+        };
+        let row = csv_row::row(
             &report,
             &emissions,
             &location,
-            waited.interrupted_by,
+            &ctx,
             std::time::SystemTime::now(),
         );
-        match csv::append(&args.output, &row, args.new_file_on_mismatch) {
+        match csv_row::append_locked(&args.output, &row, on_mismatch(&args)) {
             Ok(written) => eprintln!("  CSV row appended to {}", written.display()),
             Err(e) => eprintln!(
                 "powerhungry: error: appending the CSV row to {}: {e:#}",
@@ -298,6 +316,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
     }
     Ok(exit_code)
+}
+
+fn on_mismatch(args: &Args) -> OnHeaderMismatch {
+    if args.new_file_on_mismatch {
+        OnHeaderMismatch::NewFile
+    } else {
+        OnHeaderMismatch::Error
+    }
 }
 
 /// Fail before the run if `path` cannot be written: its directory missing or not writable,
@@ -345,168 +371,5 @@ fn exit_code(status: ExitStatus) -> u8 {
         (Some(c), _) => (c & 0xff) as u8,
         (None, Some(sig)) => (128 + sig).min(255) as u8,
         _ => 1,
-    }
-}
-
-mod csv {
-    use super::{Args, ScopeArg};
-    use anyhow::Context;
-    use powerhungry_carbon::{Emissions, ResolvedIntensity};
-    use powerhungry_meter::{procfs, Component, ComponentClass, WindowReport};
-    use powerhungry_report::codecarbon::{
-        self, EmissionsRow, OnHeaderMismatch, RunEnergy, Timestamp,
-    };
-    use std::collections::hash_map::RandomState;
-    use std::collections::BTreeMap;
-    use std::hash::{BuildHasher, Hasher};
-    use std::path::Path;
-    use std::time::SystemTime;
-
-    /// Before running anything: fail now if the file exists with another header and the user
-    /// did not ask for a new file (the row would otherwise be lost after a long run).
-    pub fn precheck(path: &Path, new_file: bool) -> anyhow::Result<()> {
-        if new_file {
-            return Ok(());
-        }
-        codecarbon::check_appendable(path).context(
-            "the CSV row could not be appended: pass --output with another file, or \
-             --new-file-on-mismatch, or --no-csv",
-        )
-    }
-
-    pub fn append(
-        path: &Path,
-        row: &EmissionsRow,
-        new_file: bool,
-    ) -> anyhow::Result<std::path::PathBuf> {
-        let how = if new_file {
-            OnHeaderMismatch::NewFile
-        } else {
-            OnHeaderMismatch::Error
-        };
-        Ok(codecarbon::append(path, row, how)?)
-    }
-
-    /// Energy of one class over the window, `None` when no counted component of it exists
-    /// (an empty CSV field, not a misleading 0). RAPL psys counted alone goes under CPU.
-    fn class_energy(w: &WindowReport, classes: &[ComponentClass]) -> Option<f64> {
-        let mut found = false;
-        let mut sum = 0.0;
-        for c in w.components.iter().filter(|c| c.counted) {
-            if classes.contains(&c.component.class()) {
-                found = true;
-                sum += c.billed_j();
-            }
-        }
-        found.then_some(sum)
-    }
-
-    /// A random RFC 4122 version-4 UUID, as CodeCarbon's run_id.
-    fn uuid4() -> String {
-        let mut bytes = [0u8; 16];
-        for half in bytes.chunks_mut(8) {
-            let mut h = RandomState::new().build_hasher();
-            h.write_u128(
-                SystemTime::now()
-                    .duration_since(SystemTime::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos()),
-            );
-            half.copy_from_slice(&h.finish().to_le_bytes());
-        }
-        bytes[6] = (bytes[6] & 0x0f) | 0x40;
-        bytes[8] = (bytes[8] & 0x3f) | 0x80;
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        format!(
-            "{}-{}-{}-{}-{}",
-            &hex[0..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..32]
-        )
-    }
-
-    pub fn row(
-        args: &Args,
-        w: &WindowReport,
-        e: &Emissions,
-        loc: &ResolvedIntensity,
-        interrupted_by: Option<i32>,
-        ended: SystemTime,
-    ) -> EmissionsRow {
-        let energy = RunEnergy {
-            duration_s: w.duration_s,
-            cpu_j: class_energy(w, &[ComponentClass::Cpu, ComponentClass::Platform]),
-            gpu_j: class_energy(w, &[ComponentClass::Gpu]),
-            ram_j: class_energy(w, &[ComponentClass::Ram]),
-            emissions_kg: e.co2e_kg,
-        };
-        let secs = ended
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
-        let mut row =
-            EmissionsRow::from_energy(Timestamp::from_unix(secs), &args.project_name, &energy);
-        row.run_id = Some(uuid4());
-        row.experiment_id = args.experiment_id.clone();
-        // Location: a cloud code is "provider:region"; a 3-letter code is a country.
-        if let Some((provider, region)) = loc.code.split_once(':') {
-            row.cloud_provider = Some(provider.to_string());
-            row.cloud_region = Some(region.to_string());
-            row.on_cloud = Some(true);
-        } else {
-            row.on_cloud = Some(false);
-            if loc.code.len() == 3 && loc.code.chars().all(|c| c.is_ascii_uppercase()) {
-                row.country_iso_code = Some(loc.code.clone());
-                let name = loc
-                    .label
-                    .strip_suffix(&format!(" ({})", loc.code))
-                    .unwrap_or(&loc.label);
-                row.country_name = Some(name.to_string());
-            } else if loc.code.contains('-') {
-                row.region = Some(loc.code.clone());
-            }
-        }
-        row.pue = Some(loc.pue);
-        let release = std::fs::read_to_string(args.procfs_root.join("sys/kernel/osrelease"))
-            .map(|s| s.trim().to_string())
-            .unwrap_or_default();
-        row.os = Some(format!("Linux-{release}-{}", std::env::consts::ARCH));
-        if let Ok((brand, topo)) = procfs::cpu_topology(&args.procfs_root) {
-            row.cpu_count = Some(topo.logical_cpus);
-            row.cpu_model = Some(brand);
-        }
-        let mut gpus: BTreeMap<String, u32> = BTreeMap::new();
-        for c in w.components.iter().filter(|c| c.counted) {
-            if let Component::Gpu { name, .. } = &c.component {
-                *gpus.entry(name.clone()).or_default() += 1;
-            }
-        }
-        if !gpus.is_empty() {
-            row.gpu_count = Some(gpus.values().sum());
-            let models: Vec<String> = gpus.iter().map(|(n, k)| format!("{k} x {n}")).collect();
-            row.gpu_model = Some(models.join(", "));
-        }
-        if let Ok(bytes) = procfs::mem_total_bytes(&args.procfs_root) {
-            row.ram_total_size_gb = Some(bytes as f64 / (1u64 << 30) as f64);
-        }
-        // Machine-wide, as in CodeCarbon: mean CPU utilisation over the window, RAM in use
-        // when it closed; GPU: mean over the counted GPUs, empty when NVML gives none.
-        row.cpu_utilization_percent = w.cpu_utilization_percent;
-        row.gpu_utilization_percent = w.gpu_utilization_percent;
-        if let Some(ram) = w.ram {
-            row.ram_used_gb = Some(ram.used_bytes as f64 / (1u64 << 30) as f64);
-            row.ram_utilization_percent = Some(ram.percent());
-        }
-        let mode = match args.scope {
-            ScopeArg::Machine => "machine",
-            ScopeArg::Process => "process",
-        };
-        // CodeCarbon's 38 columns have no place for it: an interrupted run says so in
-        // tracking_mode, so a filter on "machine" never takes it for a finished run.
-        row.tracking_mode = Some(match interrupted_by {
-            None => mode.to_string(),
-            Some(sig) => format!("{mode}; interrupted by {}", super::signals::name(sig)),
-        });
-        row
     }
 }

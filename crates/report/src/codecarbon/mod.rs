@@ -2,6 +2,7 @@
 //! dashboards and scripts read powerhungry's runs, and reading 2.x/3.x files (and task files) for
 //! `powerhungry import codecarbon`, with CodeCarbon's guessed CPU/RAM power labelled.
 
+pub mod csv_row;
 mod guess;
 mod read;
 mod row;
