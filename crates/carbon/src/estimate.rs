@@ -55,7 +55,7 @@ pub fn estimate(
     if !(input.power_w.is_finite() && input.power_w > 0.0 && input.power_w <= MAX_POWER_W) {
         return Err(invalid(format!(
             "--power must be a number of watts per device in (0, {MAX_POWER_W}], got {}",
-            input.power_w
+            fmt_sig(input.power_w)
         )));
     }
     if !(1..=MAX_COUNT).contains(&input.count) {
@@ -67,9 +67,10 @@ pub fn estimate(
     let hours_ok = input.hours == 0.0 || (MIN_HOURS..=MAX_HOURS).contains(&input.hours);
     if !hours_ok {
         return Err(invalid(format!(
-            "--hours must be 0 or a number from {MIN_HOURS} (3.6 microseconds) to {MAX_HOURS} \
-             (114 years), got {}",
-            input.hours
+            "--hours must be 0 or a number from {} (3.6 microseconds) to {} (114 years), got {}",
+            fmt_sig(MIN_HOURS),
+            fmt_sig(MAX_HOURS),
+            fmt_sig(input.hours)
         )));
     }
     if !(input.utilization.is_finite() && input.utilization > 0.0 && input.utilization <= 1.0) {

@@ -33,9 +33,10 @@ pub fn check_range(name: &str, v: f64, min: f64, max: f64, unit: &str) -> Result
         Ok(())
     } else {
         Err(CarbonError::InvalidInput(format!(
-            "{name} must be a finite number of {unit} from {} to {}, got {v}",
+            "{name} must be a finite number of {unit} from {} to {}, got {}",
             fmt_sig(min),
-            fmt_sig(max)
+            fmt_sig(max),
+            fmt_sig(v)
         )))
     }
 }
@@ -67,8 +68,9 @@ pub fn parity_inferences(
 pub fn days_at(inferences: f64, per_day: f64) -> Result<f64, CarbonError> {
     if !(per_day.is_finite() && per_day.fract() == 0.0 && (1.0..=MAX_PER_DAY).contains(&per_day)) {
         return Err(CarbonError::InvalidInput(format!(
-            "--per-day must be a whole number of inferences a day from 1 to {}, got {per_day}",
-            fmt_sig(MAX_PER_DAY)
+            "--per-day must be a whole number of inferences a day from 1 to {}, got {}",
+            fmt_sig(MAX_PER_DAY),
+            fmt_sig(per_day)
         )));
     }
     Ok(inferences / per_day)
