@@ -160,8 +160,8 @@ fn smollm2_tokenizer_ids_equal_llama_cpp_and_transformers() {
         r.items.len(),
         transformers_diff
     );
-    // transformers' GGUF converter drops SmolLM's digit split (it builds a plain GPT-2
-    // ByteLevel pre-tokenizer), so it may only differ where the text has digits.
+    // Observed: none differs. Should a later transformers drop SmolLM's digit split, it may
+    // only differ where the text has digits.
     for id in &transformers_diff {
         let it = r.items.iter().find(|i| &i.id == id).expect("item");
         assert!(

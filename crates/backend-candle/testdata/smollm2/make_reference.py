@@ -89,7 +89,7 @@ def main():
     if "--llama" in flags:
         from llama_cpp import Llama
 
-        llm = Llama(model_path=gguf, n_ctx=2048, n_threads=2, verbose=False, seed=0)
+        llm = Llama(model_path=gguf, n_ctx=2048, n_threads=2, verbose=False, seed=0, logits_all=True)
         eog = {llm.token_eos()}
         for item in out["items"]:
             ids = llm.tokenize(item["rendered"].encode("utf-8"), add_bos=False, special=True)
