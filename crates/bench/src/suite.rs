@@ -52,6 +52,46 @@ pub struct Protocol {
     /// Cap on the training examples (stratified, seeded), to keep fitting short; none = all.
     #[serde(default, deserialize_with = "positive_opt")]
     pub max_train: Option<u32>,
+    /// Different seeded train/test splits, one per repetition: repetition `r` uses split
+    /// `r mod splits` (Zschache and Hartwig: 10 splits, the same for every model). Split 0 uses
+    /// `seed` itself; split `k >= 1` uses a seed derived from `seed` and `k` (`split_seed`).
+    /// With the default 1, every repetition reuses one split and one sample, so accuracy does
+    /// not vary between repetitions. Left out of the suite hash when 1, so older runs resume.
+    #[serde(
+        default = "one",
+        deserialize_with = "positive",
+        skip_serializing_if = "is_one"
+    )]
+    pub splits: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(v: &u32) -> bool {
+    *v == 1
+}
+
+impl Protocol {
+    /// The seed of split `k` (split 0: the protocol's seed, as before splits existed).
+    pub fn split_seed(&self, k: u32) -> u64 {
+        if k == 0 {
+            return self.seed;
+        }
+        // SplitMix64 of (seed, k): distinct, well-spread seeds for the splits.
+        let mut z = self
+            .seed
+            .wrapping_add(u64::from(k).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// The split repetition `r` uses.
+    pub fn split_of(&self, repetition: u32) -> u32 {
+        repetition % self.splits.max(1)
+    }
 }
 
 impl Default for Protocol {
@@ -64,6 +104,7 @@ impl Default for Protocol {
             seed: 42,
             test_fraction: 0.5,
             max_train: None,
+            splits: 1,
         }
     }
 }
@@ -87,6 +128,10 @@ pub enum BackendName {
     Traditional,
     /// Transformer models in pure Rust.
     Candle,
+    /// Hugging Face transformers and diffusers pipelines in a Python worker. Named so that
+    /// suites can list the study's models now; the worker has not landed yet, so such a model
+    /// is "missing" (skipped with `if_missing = "skip"`, else refused before anything runs).
+    Transformers,
 }
 
 impl BackendName {
@@ -94,6 +139,7 @@ impl BackendName {
         match self {
             BackendName::Traditional => "traditional",
             BackendName::Candle => "candle",
+            BackendName::Transformers => "transformers",
         }
     }
 }

@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 pub const SHARED_ENV: &str = "POWERHUNGRY_SHARED";
 /// Environment variable naming the all-MiniLM-L6-v2 folder.
 pub const MINILM_ENV: &str = "POWERHUNGRY_MINILM_DIR";
+/// Environment variable naming SmolLM2-135M-Instruct's GGUF file.
+pub const SMOLLM2_ENV: &str = "POWERHUNGRY_SMOLLM2_GGUF";
 /// Opt-in for developers without the resources: skip instead of failing (not under CI).
 pub const ALLOW_MISSING_ENV: &str = "POWERHUNGRY_ALLOW_MISSING";
 
@@ -78,6 +80,20 @@ pub fn minilm_dir() -> Option<PathBuf> {
             "the all-MiniLM-L6-v2 weights",
             &format!(
                 "set {MINILM_ENV} to the folder `bash scripts/fetch-minilm.sh` prints \
+                 (scripts/test.sh does this)"
+            ),
+        ),
+    }
+}
+
+/// SmolLM2-135M-Instruct's GGUF file from `$POWERHUNGRY_SMOLLM2_GGUF` (see the rule above).
+pub fn smollm2_gguf() -> Option<PathBuf> {
+    match std::env::var_os(SMOLLM2_ENV) {
+        Some(f) if !f.is_empty() && Path::new(&f).is_file() => Some(PathBuf::from(f)),
+        _ => missing(
+            "the SmolLM2-135M-Instruct GGUF",
+            &format!(
+                "set {SMOLLM2_ENV} to the file `bash scripts/fetch-smollm2.sh` prints \
                  (scripts/test.sh does this)"
             ),
         ),

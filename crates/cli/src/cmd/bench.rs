@@ -36,6 +36,9 @@ pub struct Args {
     /// Override the suite's measured inferences per model, dataset and repetition.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub inferences: Option<u32>,
+    /// Override the suite's warm-up inferences (run before the measured ones, not counted).
+    #[arg(long, value_name = "N")]
+    pub warmup: Option<u32>,
     /// Override the suite's number of repetitions.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub repetitions: Option<u32>,
@@ -114,6 +117,9 @@ pub fn run(args: Args) -> Result<u8> {
     if let Some(n) = args.repetitions {
         protocol.repetitions = n;
     }
+    if let Some(n) = args.warmup {
+        protocol.warmup = n;
+    }
     if !args.idle_seconds.is_finite() || args.idle_seconds < 0.0 {
         anyhow::bail!(
             "--idle-seconds: expected a number of seconds >= 0, got {}",
@@ -153,6 +159,10 @@ pub fn run(args: Args) -> Result<u8> {
             },
         },
         claim_cpu_shared: args.scope == ScopeArg::Process,
+        // The bench reads each window's energy when it closes and keeps no samples: memory
+        // stays flat however long the run.
+        window_samples: false,
+        keep_closed_windows: false,
         ..MeterConfig::default()
     };
     // Before any run is created: a refusal leaves the store as it was.
