@@ -1,16 +1,32 @@
 //! The run plan: each dataset loaded once, split and sampled with the suite's seed (the sample
 //! is recorded, never a silent first N rows), and the list of model x dataset x repetition
 //! jobs still to do (those already committed, on `--resume`, are left out).
+//!
+//! With `splits = N` in the protocol, N different seeded train/test splits (each with its own
+//! sample and warm-up inputs) are drawn once per dataset; repetition `r` uses split `r mod N`,
+//! so every model of the suite sees the same N splits. Split 0 is the one a suite without
+//! `splits` gets.
 
-use crate::sink::{DatasetRecord, RepetitionKey};
+use crate::sink::{DatasetRecord, RepetitionKey, SplitIds};
 use crate::suite::{DatasetEntry, DatasetSources, Protocol, Suite};
 use anyhow::{Context, Result};
 use powerhungry_datasets::{
-    load_task_dataset, stratified_sample, train_test_split, DatasetSpec, LoadedDataset,
+    load_task_dataset, stratified_sample, train_test_split, DatasetSpec, LoadedDataset, Split,
 };
 use powerhungry_tasks::Example;
 use std::collections::HashSet;
 use std::path::Path;
+
+/// One train/test split of a dataset: the training part, the measured sample and the warm-up
+/// inputs, as indices into the loaded examples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SplitPart {
+    /// The seed this split and its sample were drawn with.
+    pub seed: u64,
+    pub train: Vec<usize>,
+    pub sample: Vec<usize>,
+    pub warmup: Vec<usize>,
+}
 
 /// A dataset ready to run: its examples, the training part and the measured sample.
 #[derive(Debug, Clone)]
@@ -29,6 +45,8 @@ pub struct PreparedDataset {
     pub notes: Vec<String>,
     /// Which train/test split was used, in words, for the summary and the store.
     pub split: String,
+    /// Every split of the protocol (`splits[0]` is `train`, `sample` and `warmup` above).
+    pub splits: Vec<SplitPart>,
 }
 
 impl PreparedDataset {
@@ -40,6 +58,38 @@ impl PreparedDataset {
         self.train
             .iter()
             .map(|&i| self.loaded.examples[i].clone())
+            .collect()
+    }
+
+    /// The split repetition `r` uses (`r mod splits`).
+    pub fn split_for(&self, repetition: u32) -> &SplitPart {
+        &self.splits[repetition as usize % self.splits.len()]
+    }
+
+    /// The examples of a split's training part.
+    pub fn train_examples_of(&self, part: &SplitPart) -> Vec<Example> {
+        part.train
+            .iter()
+            .map(|&i| self.loaded.examples[i].clone())
+            .collect()
+    }
+
+    /// The ids of splits 1.. (split 0 is in `record()`), for the store.
+    pub fn split_records(&self) -> Vec<SplitIds> {
+        let ids = |idx: &[usize]| -> Vec<String> {
+            idx.iter()
+                .map(|&i| self.loaded.examples[i].id.clone())
+                .collect()
+        };
+        self.splits
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(k, p)| SplitIds {
+                split: k as u32,
+                train_ids: ids(&p.train),
+                sample_ids: ids(&p.sample),
+            })
             .collect()
     }
 
@@ -84,6 +134,7 @@ pub fn prepare_dataset(
             let labelled = ex.iter().all(|e| e.label.is_some());
             let split = train_test_split(ex, protocol.test_fraction, protocol.seed, labelled)
                 .with_context(|| format!("dataset `{}`: train/test split", entry.name))?;
+            let split = SplitSource::Drawn { split, labelled };
             if let Some(part) = &spec.split {
                 notes.push(format!(
                     "dataset `{}`: `split = \"{part}\"` selects files, which the harness then \
@@ -95,11 +146,23 @@ pub fn prepare_dataset(
                     protocol.seed
                 ));
             }
-            let description = format!(
-                "one source split by the harness: {:.0} % test, seed {}",
-                protocol.test_fraction * 100.0,
-                protocol.seed
-            );
+            let description = if protocol.splits > 1 {
+                format!(
+                    "one source split by the harness: {:.0} % test, {} different splits \
+                     (split 0 seed {}, split k a seed derived from it and k), repetition r \
+                     on split r mod {}",
+                    protocol.test_fraction * 100.0,
+                    protocol.splits,
+                    protocol.seed,
+                    protocol.splits
+                )
+            } else {
+                format!(
+                    "one source split by the harness: {:.0} % test, seed {}",
+                    protocol.test_fraction * 100.0,
+                    protocol.seed
+                )
+            };
             (loaded, split, description)
         }
         DatasetSources::OwnSplit { train, test } => {
@@ -114,7 +177,16 @@ pub fn prepare_dataset(
                 files_of(&test_part)
             );
             let (loaded, split) = powerhungry_datasets::join_own_split(train_part, test_part);
-            (loaded, split, description)
+            let description = if protocol.splits > 1 {
+                format!(
+                    "{description}; the split is the dataset's, so the {} splits differ only \
+                     in their seeded samples",
+                    protocol.splits
+                )
+            } else {
+                description
+            };
+            (loaded, SplitSource::Fixed(split), description)
         }
     };
     let ex = &loaded.examples;
@@ -125,9 +197,60 @@ pub fn prepare_dataset(
             loaded.report.summary()
         ));
     }
+    let mut splits = Vec::with_capacity(protocol.splits as usize);
+    for k in 0..protocol.splits.max(1) {
+        let seed = protocol.split_seed(k);
+        let drawn;
+        let split = match &split {
+            SplitSource::Fixed(s) => s,
+            SplitSource::Drawn { split, .. } if k == 0 => split,
+            SplitSource::Drawn { labelled, .. } => {
+                drawn = train_test_split(ex, protocol.test_fraction, seed, *labelled)
+                    .with_context(|| format!("dataset `{}`: train/test split {k}", entry.name))?;
+                &drawn
+            }
+        };
+        // Notes once, from split 0 (the others are drawn alike).
+        let mut split_notes = Vec::new();
+        let part = draw(entry, protocol, ex, split, seed, &mut split_notes)?;
+        if k == 0 {
+            notes.extend(split_notes);
+        }
+        splits.push(part);
+    }
+    let first = splits[0].clone();
+    Ok(PreparedDataset {
+        entry: entry.clone(),
+        spec_json,
+        loaded,
+        train: first.train,
+        sample: first.sample,
+        warmup: first.warmup,
+        notes,
+        split: description,
+        splits,
+    })
+}
+
+/// Where the splits come from: drawn by the harness (again for each split seed), or the
+/// dataset's own (the same for every split).
+enum SplitSource {
+    Drawn { split: Split, labelled: bool },
+    Fixed(Split),
+}
+
+/// One split's sample, training part and warm-up inputs, drawn with `seed`.
+fn draw(
+    entry: &DatasetEntry,
+    protocol: &Protocol,
+    ex: &[Example],
+    split: &Split,
+    seed: u64,
+    notes: &mut Vec<String>,
+) -> Result<SplitPart> {
     // Sample within the test part: sample indices are positions in `test`.
     let test: Vec<Example> = split.test.iter().map(|&i| ex[i].clone()).collect();
-    let s = stratified_sample(&test, protocol.inferences as usize, protocol.seed)
+    let s = stratified_sample(&test, protocol.inferences as usize, seed)
         .with_context(|| format!("dataset `{}`: sample", entry.name))?;
     if let Some(w) = s.warning {
         notes.push(format!("dataset `{}` (test part): {w}", entry.name));
@@ -136,7 +259,7 @@ pub fn prepare_dataset(
     let train = match protocol.max_train {
         Some(cap) if (cap as usize) < split.train.len() => {
             let part: Vec<Example> = split.train.iter().map(|&i| ex[i].clone()).collect();
-            let s = stratified_sample(&part, cap as usize, protocol.seed)?;
+            let s = stratified_sample(&part, cap as usize, seed)?;
             s.indices.iter().map(|&i| split.train[i]).collect()
         }
         _ => split.train.clone(),
@@ -171,15 +294,11 @@ pub fn prepare_dataset(
             .map(|k| warm_pool[k % warm_pool.len()])
             .collect()
     };
-    Ok(PreparedDataset {
-        entry: entry.clone(),
-        spec_json,
-        loaded,
+    Ok(SplitPart {
+        seed,
         train,
         sample,
         warmup,
-        notes,
-        split: description,
     })
 }
 

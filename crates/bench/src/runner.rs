@@ -125,6 +125,7 @@ pub fn run(suite: &LoadedSuite, opts: &RunOptions, parts: RunParts) -> Result<Ru
     };
     for p in prepared.iter().flatten() {
         sink.record_dataset(run, &p.record())?;
+        sink.record_splits(run, &p.entry.name, &p.split_records())?;
     }
     for (name, msg) in &skipped {
         sink.record_skipped(run, name, msg)?;
@@ -150,7 +151,7 @@ pub fn run(suite: &LoadedSuite, opts: &RunOptions, parts: RunParts) -> Result<Ru
             &data.entry.name,
             job.repetition,
             protocol.repetitions,
-            data.sample.len() as u64,
+            data.split_for(job.repetition).sample.len() as u64,
         );
         let ctx = repetition::Context {
             model,

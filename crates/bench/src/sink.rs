@@ -110,6 +110,15 @@ pub struct DatasetRecord {
     pub sample_ids: Vec<String>,
 }
 
+/// The ids of one more train/test split of a dataset (protocol `splits` > 1): split `split`
+/// (>= 1; split 0 is the `DatasetRecord`'s) and its sample, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SplitIds {
+    pub split: u32,
+    pub train_ids: Vec<String>,
+    pub sample_ids: Vec<String>,
+}
+
 /// Measurement phases of one repetition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -304,6 +313,17 @@ pub trait ResultSink {
     /// Record a dataset and its sample once per run; same rules as `record_model`. On resume
     /// this is how a changed sample is caught.
     fn record_dataset(&mut self, run: RunId, dataset: &DatasetRecord) -> Result<()>;
+    /// Record splits 1.. of a dataset (protocol `splits` > 1) once per run, after
+    /// `record_dataset`; on resume the stored ones must be the same, as for the sample. The
+    /// default keeps nothing (a sink that cannot store them only for runs of one split).
+    fn record_splits(&mut self, run: RunId, dataset: &str, splits: &[SplitIds]) -> Result<()> {
+        let _ = run;
+        if splits.is_empty() {
+            Ok(())
+        } else {
+            anyhow::bail!("this results sink cannot record the splits of dataset `{dataset}`")
+        }
+    }
     /// Store one repetition atomically.
     fn record_repetition(&mut self, run: RunId, rep: &RepetitionRecord) -> Result<()>;
     /// Mark the run ended.
@@ -316,6 +336,8 @@ pub struct MemorySink {
     pub runs: Vec<(RunStart, Option<f64>)>,
     pub models: Vec<(RunId, ModelRecord)>,
     pub datasets: Vec<(RunId, DatasetRecord)>,
+    /// Splits 1.. per (run, dataset).
+    pub splits: Vec<(RunId, String, Vec<SplitIds>)>,
     pub repetitions: Vec<(RunId, RepetitionRecord)>,
     pub fits: Vec<(RunId, ModelFit)>,
     pub skipped: Vec<(RunId, String, String)>,
@@ -384,6 +406,24 @@ impl ResultSink for MemorySink {
             ),
             None => {
                 self.datasets.push((run, dataset.clone()));
+                Ok(())
+            }
+        }
+    }
+
+    fn record_splits(&mut self, run: RunId, dataset: &str, splits: &[SplitIds]) -> Result<()> {
+        match self
+            .splits
+            .iter()
+            .find(|(id, d, _)| *id == run && d == dataset)
+        {
+            Some((_, _, s)) if s == splits => Ok(()),
+            Some(_) => anyhow::bail!(
+                "the splits of dataset `{dataset}` differ from the ones stored for this run"
+            ),
+            None => {
+                self.splits
+                    .push((run, dataset.to_string(), splits.to_vec()));
                 Ok(())
             }
         }

@@ -34,7 +34,16 @@ pub fn read_store(path: &Path) -> Result<ReportInput> {
         let totals = store.inference_totals(listing.id)?;
         let mut sampled = Vec::new();
         for d in &run.datasets {
-            if store.has_sample(listing.id, &d.name)? {
+            // Protocol `splits` > 1: each repetition had its own split and sample, so the
+            // metric's SD is a spread over splits; with one split it says nothing.
+            let splits = store.splits(listing.id, &d.name)?.len() + 1;
+            if splits > 1 {
+                input.notes.push(format!(
+                    "run {} dataset `{}`: metrics over {splits} train/test splits (repetition \
+                     r on split r mod {splits}), so their SD is the spread over splits",
+                    listing.id, d.name
+                ));
+            } else if store.has_sample(listing.id, &d.name)? {
                 sampled.push(d.name.clone());
             }
         }

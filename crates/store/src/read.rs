@@ -6,7 +6,7 @@ use anyhow::{anyhow, Context, Result};
 use powerhungry_bench::sink::{
     latency_percentiles, ComponentEnergy, DatasetRecord, HardwareInfo, IdlePower, InferenceRecord,
     LocationRecord, MetricValue, ModelFit, ModelRecord, Phase, RepetitionRecord, RunId, RunStart,
-    WindowRecord,
+    SplitIds, WindowRecord,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -70,6 +70,11 @@ impl StoredRun {
 }
 
 impl Store {
+    /// Splits 1.. of dataset `name` of `run` (protocol `splits` > 1; empty for one split).
+    pub fn splits(&self, run: RunId, name: &str) -> Result<Vec<SplitIds>> {
+        dataset_splits(&self.conn, run, name)
+    }
+
     /// Every run in the store, oldest first.
     pub fn list_runs(&self) -> Result<Vec<RunListing>> {
         self.list_runs_inner()
@@ -343,6 +348,56 @@ fn dataset_at(
         .query_map(params![id, "inference"], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(Some(rec))
+}
+
+/// Splits 1.. of a stored dataset (protocol `splits` > 1), in split order; empty for a run of
+/// one split.
+pub fn splits_of(c: &Connection, dataset_id: i64) -> Result<Vec<SplitIds>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT split, role, example_id FROM split_samples WHERE dataset_id = ?1
+         ORDER BY split, role, position",
+    )?;
+    let rows = stmt.query_map(params![dataset_id], |r| {
+        Ok((
+            r.get::<_, u32>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut out: Vec<SplitIds> = Vec::new();
+    for row in rows {
+        let (split, role, id) = row?;
+        if out.last().is_none_or(|s| s.split != split) {
+            out.push(SplitIds {
+                split,
+                train_ids: Vec::new(),
+                sample_ids: Vec::new(),
+            });
+        }
+        if let Some(s) = out.last_mut() {
+            if role == "train" {
+                s.train_ids.push(id);
+            } else {
+                s.sample_ids.push(id);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Splits 1.. of dataset `name` of `run` (empty when the run had one split).
+pub fn dataset_splits(c: &Connection, run: RunId, name: &str) -> Result<Vec<SplitIds>> {
+    let id: Option<i64> = c
+        .query_row(
+            "SELECT id FROM datasets WHERE run_id = ?1 AND name = ?2",
+            params![run, name],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match id {
+        Some(id) => splits_of(c, id),
+        None => Ok(Vec::new()),
+    }
 }
 
 fn repetitions(c: &Connection, run: RunId, depth: Depth) -> Result<Vec<RepetitionRecord>> {

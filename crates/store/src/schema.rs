@@ -153,4 +153,16 @@ CREATE TABLE skipped_models (
     PRIMARY KEY (run_id, name)
 );
 "#,
+    // 4: the protocol's `splits` (issue 13): the train and sample ids of splits 1.. of a
+    // dataset (split 0 stays in `samples`), one row per id.
+    r#"
+CREATE TABLE IF NOT EXISTS split_samples (
+    dataset_id INTEGER NOT NULL REFERENCES datasets (id),
+    split INTEGER NOT NULL CHECK (split >= 1),
+    role TEXT NOT NULL CHECK (role IN ('train', 'inference')),
+    position INTEGER NOT NULL,
+    example_id TEXT NOT NULL,
+    PRIMARY KEY (dataset_id, split, role, position)
+);
+"#,
 ];

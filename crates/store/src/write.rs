@@ -5,7 +5,7 @@ use crate::Store;
 use anyhow::{anyhow, bail, Context, Result};
 use powerhungry_bench::sink::{
     DatasetRecord, ModelFit, ModelRecord, RepetitionKey, RepetitionRecord, ResultSink, RunId,
-    RunStart,
+    RunStart, SplitIds,
 };
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -145,6 +145,52 @@ impl ResultSink for Store {
             ] {
                 for (pos, ex) in ids.iter().enumerate() {
                     stmt.execute(params![id, role, pos as i64, ex])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn record_splits(&mut self, run: RunId, dataset: &str, splits: &[SplitIds]) -> Result<()> {
+        let path = self.path.display().to_string();
+        let id: i64 = self
+            .conn
+            .query_row(
+                "SELECT id FROM datasets WHERE run_id = ?1 AND name = ?2",
+                params![run, dataset],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| {
+                anyhow!(
+                    "{path}: dataset `{dataset}` of run {run} must be recorded before its splits"
+                )
+            })?;
+        let stored = crate::read::splits_of(&self.conn, id)?;
+        if !stored.is_empty() {
+            if stored == splits {
+                return Ok(());
+            }
+            bail!(
+                "{path}: the splits of dataset `{dataset}` of run {run} were stored otherwise; \
+                 the data or the suite changed since the run started, so it cannot be resumed"
+            );
+        }
+        let tx = self.conn.savepoint()?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO split_samples (dataset_id, split, role, position, example_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for s in splits {
+                for (role, ids) in [("train", &s.train_ids), ("inference", &s.sample_ids)] {
+                    for (pos, ex) in ids.iter().enumerate() {
+                        stmt.execute(params![id, s.split, role, pos as i64, ex])
+                            .with_context(|| {
+                                format!("{path}: cannot store split {} of `{dataset}`", s.split)
+                            })?;
+                    }
                 }
             }
         }

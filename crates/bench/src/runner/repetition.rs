@@ -61,6 +61,8 @@ pub(crate) fn run_one(
     let mut windows = Vec::with_capacity(4);
     let mut warnings = Vec::new();
     let batch = ctx.protocol.batch_size as usize;
+    // The split of this repetition (`index mod splits`; one split: the same every time).
+    let split = ctx.data.split_for(index);
 
     progress.phase("load");
     let (mut backend, e) = measured(meter, Phase::Load, || ctx.factory.load(ctx.model))?;
@@ -71,15 +73,15 @@ pub(crate) fn run_one(
 
     if backend.needs_fit() {
         progress.phase("fit");
-        let train = ctx.data.train_examples();
+        let train = ctx.data.train_examples_of(split);
         let ((), e) = measured(meter, Phase::Fit, || backend.fit(&train))?;
         windows.push(window(Phase::Fit, train.len(), &e));
         warnings.extend(e.warnings);
     }
 
-    if !ctx.data.warmup.is_empty() {
+    if !split.warmup.is_empty() {
         progress.phase("warm-up");
-        let inputs = ctx.data.examples(&ctx.data.warmup);
+        let inputs = ctx.data.examples(&split.warmup);
         let ((), e) = measured(meter, Phase::Warmup, || {
             for chunk in inputs.chunks(batch) {
                 predict(backend.as_mut(), chunk)?;
@@ -91,7 +93,7 @@ pub(crate) fn run_one(
     }
 
     progress.phase("inference");
-    let inputs = ctx.data.examples(&ctx.data.sample);
+    let inputs = ctx.data.examples(&split.sample);
     // Not `measured`: the loop reads live watts from the meter for the progress display.
     meter.open_window(Phase::Inference.as_str())?;
     let timed = infer(backend.as_mut(), &inputs, batch, &*meter, progress);
