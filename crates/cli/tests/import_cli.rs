@@ -349,7 +349,14 @@ fn task_file_errors_are_clear() {
     let text = std::fs::read_to_string(&fixture).expect("read");
     let bad = text.replacen("forward,", "forward,yesterday-ish,", 1);
     std::fs::write(d.join("tasks.csv"), bad).expect("write");
-    let args = ["--task", "t", "--dataset", "d", "--store", "s.sqlite"];
+    let args = [
+        "--task",
+        "text-classification",
+        "--dataset",
+        "d",
+        "--store",
+        "s.sqlite",
+    ];
     let out = ph(d)
         .args(["import", "codecarbon", "tasks.csv"])
         .args(args)
@@ -395,21 +402,76 @@ fn import_errors_are_clear() {
         );
         assert!(!stderr.contains("panicked"), "{stderr}");
     };
-    fails(&["nope.csv", "--task", "t", "--dataset", "d"], "nope.csv");
+    fails(
+        &[
+            "nope.csv",
+            "--task",
+            "text-classification",
+            "--dataset",
+            "d",
+        ],
+        "nope.csv",
+    );
     std::fs::write(d.join("bad.csv"), "project_name,duration\nx,1\n").expect("write");
-    fails(&["bad.csv", "--task", "t", "--dataset", "d"], "bad.csv");
+    fails(
+        &["bad.csv", "--task", "text-classification", "--dataset", "d"],
+        "bad.csv",
+    );
     let fixture = repo().join("crates/report/testdata/codecarbon/emissions.csv");
     let f = fixture.to_str().expect("utf-8 path");
     fails(&[f, "--dataset", "d"], "--task");
     fails(
-        &[f, "--task", "t", "--dataset", "d", "--inferences", "0"],
+        &[
+            f,
+            "--task",
+            "text-classification",
+            "--dataset",
+            "d",
+            "--inferences",
+            "0",
+        ],
         "--inferences 0",
     );
     std::fs::write(d.join("p.csv"), "model,parameters\nx,many\n").expect("write");
     fails(
-        &[f, "--task", "t", "--dataset", "d", "--parameters", "p.csv"],
+        &[
+            f,
+            "--task",
+            "text-classification",
+            "--dataset",
+            "d",
+            "--parameters",
+            "p.csv",
+        ],
         "p.csv:2",
     );
     // Nothing was written by the failed imports.
     assert!(!d.join("powerhungry.sqlite").exists());
+}
+
+#[test]
+fn an_unknown_task_is_refused_before_anything_is_imported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let plain = repo().join("crates/report/testdata/codecarbon/emissions.csv");
+    let out = ph(d)
+        .args(["import", "codecarbon"])
+        .arg(&plain)
+        .args([
+            "--task",
+            "no-such-task",
+            "--dataset",
+            "d",
+            "--store",
+            "s.sqlite",
+        ])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr.contains("--task \"no-such-task\": not a task powerhungry knows"),
+        "{stderr}"
+    );
+    assert!(!d.join("s.sqlite").exists(), "nothing may be imported");
 }

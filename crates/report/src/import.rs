@@ -176,6 +176,15 @@ impl ImportOptions {
         if self.inferences == Some(0) {
             bail!("--inferences 0: each row must cover at least one inference");
         }
+        if crate::rating::canonical_task(&self.task).is_none() {
+            bail!(
+                "--task {:?}: not a task powerhungry knows; expected one of text-classification, \
+                 extractive-qa (question-answering), fill-mask, token-classification, \
+                 text-generation, summarization, image-classification, object-detection, \
+                 image-captioning (image-to-text), image-generation (text-to-image)",
+                self.task
+            );
+        }
         Ok(())
     }
 

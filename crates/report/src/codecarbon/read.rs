@@ -132,6 +132,20 @@ impl Cells<'_> {
             .ok_or_else(|| self.err(col, "", "is empty but required"))
     }
 
+    /// A count no larger than `max` (a column whose value sizes what the reader allocates).
+    fn count_at_most(&self, col: &str, max: u32) -> Result<Option<u32>, CodecarbonError> {
+        let n = self.count(col)?;
+        if n.is_some_and(|n| n > max) {
+            let v = self.raw(col).unwrap_or_default();
+            return Err(self.err(
+                col,
+                v,
+                &format!("is more than {max}, not a machine's count"),
+            ));
+        }
+        Ok(n)
+    }
+
     fn count(&self, col: &str) -> Result<Option<u32>, CodecarbonError> {
         let Some(x) = self.float(col)? else {
             return Ok(None);
@@ -184,7 +198,7 @@ impl Cells<'_> {
             codecarbon_version: self.text("codecarbon_version"),
             cpu_count: self.count("cpu_count")?,
             cpu_model: self.text("cpu_model"),
-            gpu_count: self.count("gpu_count")?,
+            gpu_count: self.count_at_most("gpu_count", MAX_GPUS)?,
             gpu_model: self.text("gpu_model"),
             longitude: self.float("longitude")?,
             latitude: self.float("latitude")?,
@@ -288,3 +302,6 @@ pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<ImportedFile, CodecarbonE
         rows,
     })
 }
+
+/// The most GPUs a CodeCarbon row may say one machine has (the largest nodes hold 16 today).
+pub const MAX_GPUS: u32 = 1024;

@@ -331,3 +331,22 @@ fn malformed_task_file_names_file_and_line() {
         "tasks.csv: no `energy_consumed` column in the header"
     );
 }
+
+#[test]
+fn an_absurd_gpu_count_is_refused_naming_the_column() {
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let col = lines[0]
+        .split(',')
+        .position(|c| c == "gpu_count")
+        .expect("gpu_count column");
+    let mut cells: Vec<String> = lines[1].split(',').map(String::from).collect();
+    cells[col] = "4294967295".into();
+    lines[1] = cells.join(",");
+    let err = read_bytes(Path::new("e.csv"), lines.join("\n").as_bytes()).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("e.csv:2: column `gpu_count`: \"4294967295\" is more than 1024"),
+        "{err}"
+    );
+}
