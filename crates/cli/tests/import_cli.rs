@@ -9,24 +9,9 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The study's CodeCarbon logs in the shared folder; missing fails the test (crates/testkit).
 fn php_logs() -> Option<PathBuf> {
-    let dir = match std::env::var_os("POWERHUNGRY_SHARED") {
-        Some(s) => PathBuf::from(s).join("reference-data/co2_inference"),
-        None => repo().join("../shared/reference-data/co2_inference"),
-    };
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but the Power Hungry Processing logs are missing at {}",
-        dir.display()
-    );
-    eprintln!(
-        "SKIPPED: Power Hungry Processing logs not found at {}",
-        dir.display()
-    );
-    None
+    powerhungry_testkit::shared("reference-data/co2_inference")
 }
 
 fn ph(cwd: &Path) -> Command {

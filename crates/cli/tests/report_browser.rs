@@ -25,12 +25,10 @@ fn chromium() -> Option<PathBuf> {
             }
         }
     }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "CI=true but no chromium on PATH: `apt-get install -y chromium chromium-driver`"
-    );
-    eprintln!("SKIPPED: no chromium on PATH (apt-get install -y chromium chromium-driver)");
-    None
+    powerhungry_testkit::missing(
+        "chromium",
+        "`apt-get install -y chromium chromium-driver` (.ci/run does)",
+    )
 }
 
 /// Run Chromium headless with a fresh profile; returns (stdout, stderr). Killed after 120 s.
@@ -266,16 +264,9 @@ fn html_report_renders_in_chromium() {
 #[test]
 fn imported_power_hungry_logs_render_in_chromium() {
     let Some(bin) = chromium() else { return };
-    let php = repo().join("../shared/reference-data/co2_inference/data");
-    if !php.is_dir() {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "CI=true but {} is missing",
-            php.display()
-        );
-        eprintln!("SKIPPED: {} not found", php.display());
+    let Some(php) = powerhungry_testkit::shared("reference-data/co2_inference/data") else {
         return;
-    }
+    };
     let out_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-browser");
     std::fs::create_dir_all(&out_dir).expect("out dir");
     let dir = tempfile::tempdir().expect("tempdir");
