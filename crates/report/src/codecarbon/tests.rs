@@ -9,9 +9,10 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/codecarbon/emissions.csv")
 }
 
+/// The shared reference logs (POWERHUNGRY_SHARED or ../shared); missing fails (crates/testkit).
 fn php_logs() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/reference-data/co2_inference/data/emissions/complete")
+    powerhungry_testkit::shared("reference-data/co2_inference/data/emissions/complete")
+        .unwrap_or_default()
 }
 
 #[test]

@@ -149,9 +149,9 @@ fn bad_options_are_refused() {
         replace: false,
     };
     assert!(import_codecarbon(&mut store, &[], &opts("", None)).is_err());
-    let e = import_codecarbon(&mut store, &[], &opts("t", Some(0))).unwrap_err();
+    let e = import_codecarbon(&mut store, &[], &opts("text-classification", Some(0))).unwrap_err();
     assert!(e.to_string().contains("--inferences 0"));
-    let ok = import_codecarbon(&mut store, &[], &opts("t", None)).unwrap();
+    let ok = import_codecarbon(&mut store, &[], &opts("text-classification", None)).unwrap();
     assert!(ok.warnings[0].contains("--inferences"));
 }
 
@@ -219,7 +219,7 @@ fn model_from_task_needs_a_task_file() {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/codecarbon/emissions.csv");
     let opts = ImportOptions {
-        task: "t".into(),
+        task: "text-classification".into(),
         dataset: "d".into(),
         inferences: Some(1),
         parameters: HashMap::new(),

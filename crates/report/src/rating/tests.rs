@@ -63,27 +63,9 @@ pub(crate) fn task_of_file(stem: &str) -> Option<&'static str> {
         .map(|(_, t)| *t)
 }
 
-/// The shared reference logs, or None (after saying so) outside CI when they are absent.
+/// The shared reference logs; missing fails the test (crates/testkit has the rule).
 pub(crate) fn php_logs_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("POWERHUNGRY_SHARED") {
-        Some(s) => PathBuf::from(s).join("reference-data/co2_inference/data/emissions/complete"),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/reference-data/co2_inference/data/emissions/complete"),
-    };
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "CI=true but the Power Hungry Processing logs are missing at {}",
-            dir.display()
-        );
-    }
-    eprintln!(
-        "SKIPPED: reference logs not found at {} (set POWERHUNGRY_SHARED)",
-        dir.display()
-    );
-    None
+    powerhungry_testkit::shared("reference-data/co2_inference/data/emissions/complete")
 }
 
 #[test]
