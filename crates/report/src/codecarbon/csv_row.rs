@@ -19,7 +19,7 @@ use powerhungry_meter::{procfs, Component, ComponentClass, WindowReport};
 
 use super::row::{EmissionsRow, RunEnergy};
 use super::timestamp::Timestamp;
-use super::write::{check_appendable, record, OnHeaderMismatch, V3_COLUMNS};
+use super::write::{check_appendable, OnHeaderMismatch, V3_COLUMNS};
 use super::CodecarbonError;
 
 /// What the row says besides the window's figures.
@@ -289,34 +289,7 @@ fn append_locked_with(
             }
         };
         between();
-        let mut buf = Vec::new();
-        if !needs_header {
-            // A file whose last line lacks its newline would glue our row onto it.
-            let len = file.seek(SeekFrom::End(0)).map_err(io(&target))?;
-            if len > 0 {
-                file.seek(SeekFrom::Start(len - 1)).map_err(io(&target))?;
-                let mut last = [0u8; 1];
-                file.read_exact(&mut last).map_err(io(&target))?;
-                if last[0] != b'\n' {
-                    buf.push(b'\n');
-                }
-            }
-        }
-        {
-            let mut w = csv::WriterBuilder::new()
-                .terminator(csv::Terminator::Any(b'\n'))
-                .from_writer(&mut buf);
-            let csv_err = |e: csv::Error| CodecarbonError::Io {
-                path: target.clone(),
-                cause: std::io::Error::other(e),
-            };
-            if needs_header {
-                w.write_record(V3_COLUMNS).map_err(csv_err)?;
-            }
-            w.write_record(record(row)).map_err(csv_err)?;
-            w.flush().map_err(io(&target))?;
-        }
-        file.write_all(&buf).map_err(io(&target))?;
+        super::write::write_row_to(&mut file, &target, row, needs_header)?;
         file.flush().map_err(io(&target))?;
         // The lock goes with the file.
         return Ok(target);

@@ -239,34 +239,7 @@ pub fn append(
         .read(true)
         .open(&target)
         .map_err(io(&target))?;
-    let mut buf = Vec::new();
-    if !needs_header {
-        // A file whose last line lacks its newline would glue our row onto it.
-        let len = file.seek(SeekFrom::End(0)).map_err(io(&target))?;
-        if len > 0 {
-            file.seek(SeekFrom::Start(len - 1)).map_err(io(&target))?;
-            let mut last = [0u8; 1];
-            file.read_exact(&mut last).map_err(io(&target))?;
-            if last[0] != b'\n' {
-                buf.push(b'\n');
-            }
-        }
-    }
-    {
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(&mut buf);
-        let csv_err = |e: csv::Error| CodecarbonError::Io {
-            path: target.clone(),
-            cause: std::io::Error::other(e),
-        };
-        if needs_header {
-            w.write_record(V3_COLUMNS).map_err(csv_err)?;
-        }
-        w.write_record(record(row)).map_err(csv_err)?;
-        w.flush().map_err(io(&target))?;
-    }
-    file.write_all(&buf).map_err(io(&target))?;
+    write_row_to(&mut file, &target, row, needs_header)?;
     Ok(target)
 }
 
@@ -283,4 +256,44 @@ fn first_difference(h: &[String]) -> String {
         h.len() - V3_COLUMNS.len(),
         V3_COLUMNS[37]
     )
+}
+
+/// Append `row` (after the header when `needs_header`) to an open CSV file in one write,
+/// adding the newline a last line without one would need. Shared by `append` and the
+/// locked append of `measure` (csv_row.rs).
+pub(crate) fn write_row_to(
+    file: &mut fs::File,
+    target: &Path,
+    row: &EmissionsRow,
+    needs_header: bool,
+) -> Result<(), CodecarbonError> {
+    let mut buf = Vec::new();
+    if !needs_header {
+        // A file whose last line lacks its newline would glue our row onto it.
+        let len = file.seek(SeekFrom::End(0)).map_err(io(target))?;
+        if len > 0 {
+            file.seek(SeekFrom::Start(len - 1)).map_err(io(target))?;
+            let mut last = [0u8; 1];
+            file.read_exact(&mut last).map_err(io(target))?;
+            if last[0] != b'\n' {
+                buf.push(b'\n');
+            }
+        }
+    }
+    {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(&mut buf);
+        let csv_err = |e: csv::Error| CodecarbonError::Io {
+            path: target.to_path_buf(),
+            cause: std::io::Error::other(e),
+        };
+        if needs_header {
+            w.write_record(V3_COLUMNS).map_err(csv_err)?;
+        }
+        w.write_record(record(row)).map_err(csv_err)?;
+        w.flush().map_err(io(target))?;
+    }
+    file.write_all(&buf).map_err(io(target))?;
+    Ok(())
 }
