@@ -80,7 +80,8 @@ fn an_unknown_kind_lists_the_backends_kinds() {
     assert_eq!(
         e,
         "suites/x.toml: line 15: key `models[1].kind`: \"tfidf-lr\" is not a kind of the traditional \
-         backend; expected one of \"bow-lr\", \"tfidf-char-lr\", \"embedding-lr\""
+         backend; expected one of \"bow-lr\", \"tfidf-char-lr\", \"embedding-lr\", \"bow-xgb\", \
+         \"tfidf-char-xgb\", \"embedding-xgb\""
     );
 }
 
