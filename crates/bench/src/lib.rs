@@ -10,6 +10,7 @@ pub mod hardware;
 pub mod plan;
 pub mod registry;
 pub mod runner;
+pub mod shard;
 pub mod sink;
 pub mod suite;
 pub mod summary;

@@ -7,6 +7,7 @@
 //! so every model of the suite sees the same N splits. Split 0 is the one a suite without
 //! `splits` gets.
 
+use crate::shard::Shard;
 use crate::sink::{DatasetRecord, RepetitionKey, SplitIds};
 use crate::suite::{DatasetEntry, DatasetSources, Protocol, Suite};
 use anyhow::{Context, Result};
@@ -324,22 +325,23 @@ pub struct Job {
 }
 
 /// Jobs in run order (model, then dataset, then repetition), leaving out skipped models and
-/// the repetitions already committed.
+/// the repetitions already committed. With a shard, only the units whose position in the full
+/// plan (every model, skipped or not) is the shard's: the split does not depend on which
+/// models a machine has or what has run.
 pub fn jobs(
     suite: &Suite,
     repetitions: u32,
     skipped_models: &HashSet<usize>,
     committed: &[RepetitionKey],
+    shard: Option<&Shard>,
 ) -> Vec<Job> {
     let done: HashSet<(&str, &str, u32)> = committed
         .iter()
         .map(|k| (k.model.as_str(), k.dataset.as_str(), k.index))
         .collect();
     let mut out = Vec::new();
+    let mut position = 0usize;
     for (mi, m) in suite.models.iter().enumerate() {
-        if skipped_models.contains(&mi) {
-            continue;
-        }
         for (di, d) in suite.datasets.iter().enumerate() {
             if m.datasets
                 .as_ref()
@@ -348,7 +350,12 @@ pub fn jobs(
                 continue;
             }
             for r in 0..repetitions {
-                if !done.contains(&(m.name.as_str(), d.name.as_str(), r)) {
+                let mine = shard.is_none_or(|s| s.owns(position));
+                position += 1;
+                if mine
+                    && !skipped_models.contains(&mi)
+                    && !done.contains(&(m.name.as_str(), d.name.as_str(), r))
+                {
                     out.push(Job {
                         model: mi,
                         dataset: di,

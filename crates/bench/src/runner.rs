@@ -12,6 +12,7 @@ pub use progress::{Bars, Progress, Quiet};
 
 use crate::plan::{jobs, prepare_dataset, PreparedDataset};
 use crate::registry::BackendFactory;
+use crate::shard::Shard;
 use crate::sink::{HardwareInfo, LocationRecord, ModelFit, ResultSink, RunId, RunStart};
 use crate::suite::{IfMissing, LoadedSuite, Protocol};
 use anyhow::{bail, Context, Result};
@@ -24,6 +25,8 @@ pub struct RunOptions {
     pub protocol: Protocol,
     /// Continue the latest unfinished run of the same suite hash instead of starting one.
     pub resume: bool,
+    /// Run only this shard's units, in the named run all shards join (`--shard`, Slurm).
+    pub shard: Option<Shard>,
     pub git_revision: Option<String>,
     pub tool_version: String,
     pub hardware: HardwareInfo,
@@ -99,7 +102,31 @@ pub fn run(suite: &LoadedSuite, opts: &RunOptions, parts: RunParts) -> Result<Ru
     }
 
     let hash = suite.hash(protocol);
-    let (run, resumed) = if opts.resume {
+    let start = || RunStart {
+        suite_name: s.name.clone(),
+        suite_path: suite.path.display().to_string(),
+        suite_text: suite.text.clone(),
+        suite_hash: hash.clone(),
+        started_at: repetition::unix_now(),
+        git_revision: opts.git_revision.clone(),
+        tool_version: opts.tool_version.clone(),
+        hardware: opts.hardware.clone(),
+        location: opts.location.clone(),
+        idle: meter.idle(),
+    };
+    let (run, resumed) = if let Some(shard) = &opts.shard {
+        // Every shard joins one run; a shard rerun (`--resume` or not) does what it lacks.
+        let (id, existed) = sink.join_sharded_run(&start(), shard)?;
+        if opts.resume && !existed {
+            bail!(
+                "--resume: no run `{}` of suite `{}` with this exact suite file and protocol \
+                 in the store (it has been started now; rerun without --resume)",
+                shard.run_name,
+                s.name
+            );
+        }
+        (id, existed)
+    } else if opts.resume {
         match sink.find_unfinished_run(&hash)? {
             Some(id) => (id, true),
             None => bail!(
@@ -109,19 +136,7 @@ pub fn run(suite: &LoadedSuite, opts: &RunOptions, parts: RunParts) -> Result<Ru
             ),
         }
     } else {
-        let start = RunStart {
-            suite_name: s.name.clone(),
-            suite_path: suite.path.display().to_string(),
-            suite_text: suite.text.clone(),
-            suite_hash: hash.clone(),
-            started_at: repetition::unix_now(),
-            git_revision: opts.git_revision.clone(),
-            tool_version: opts.tool_version.clone(),
-            hardware: opts.hardware.clone(),
-            location: opts.location.clone(),
-            idle: meter.idle(),
-        };
-        (sink.begin_run(&start)?, false)
+        (sink.begin_run(&start())?, false)
     };
     for p in prepared.iter().flatten() {
         sink.record_dataset(run, &p.record())?;
@@ -131,8 +146,22 @@ pub fn run(suite: &LoadedSuite, opts: &RunOptions, parts: RunParts) -> Result<Ru
         sink.record_skipped(run, name, msg)?;
     }
     let committed = sink.committed_repetitions(run)?;
-    let todo = jobs(s, protocol.repetitions, &skipped_idx, &committed);
-    if resumed {
+    let todo = jobs(
+        s,
+        protocol.repetitions,
+        &skipped_idx,
+        &committed,
+        opts.shard.as_ref(),
+    );
+    if let Some(shard) = &opts.shard {
+        let all = jobs(s, protocol.repetitions, &skipped_idx, &[], None).len();
+        let own = jobs(s, protocol.repetitions, &skipped_idx, &[], Some(shard)).len();
+        progress.note(&format!(
+            "{shard} (run {run}): {own} of the plan's {all} repetition(s) are this shard's, \
+             {} of them to do",
+            todo.len()
+        ));
+    } else if resumed {
         progress.note(&format!(
             "resuming run {run}: {} repetition(s) already stored, {} to do",
             committed.len(),
@@ -186,7 +215,16 @@ pub fn run(suite: &LoadedSuite, opts: &RunOptions, parts: RunParts) -> Result<Ru
         sink.record_repetition(run, &rep)?;
         progress.repetition_done();
     }
-    sink.end_run(run, repetition::unix_now())?;
+    match &opts.shard {
+        Some(shard) => {
+            if !sink.end_shard(run, shard, repetition::unix_now())? {
+                progress.note(&format!(
+                    "{shard} is done; run {run} ends when its other shards are"
+                ));
+            }
+        }
+        None => sink.end_run(run, repetition::unix_now())?,
+    }
     progress.finish();
     Ok(RunOutcome {
         run,

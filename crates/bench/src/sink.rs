@@ -2,6 +2,7 @@
 //! hands them to a `ResultSink`; the store crate implements the sink over SQL, so this crate
 //! never sees a query. Energy is joules, durations seconds, times Unix seconds (UTC).
 
+use crate::shard::Shard;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
@@ -328,6 +329,20 @@ pub trait ResultSink {
     fn record_repetition(&mut self, run: RunId, rep: &RepetitionRecord) -> Result<()>;
     /// Mark the run ended.
     fn end_run(&mut self, run: RunId, ended_at: f64) -> Result<()>;
+    /// Join the run `shard.run_name` of this suite hash, starting it if no shard has yet (the
+    /// first shard's `run` facts are kept). Must be atomic across processes: shards that start
+    /// together find one run. Returns the run and whether it existed. A shard count other than
+    /// the run's is an error.
+    fn join_sharded_run(&mut self, run: &RunStart, shard: &Shard) -> Result<(RunId, bool)> {
+        let _ = run;
+        anyhow::bail!("this results sink cannot hold sharded runs ({shard})")
+    }
+    /// Mark one shard of a sharded run done; the run ends when its last shard does. Returns
+    /// whether the run has ended.
+    fn end_shard(&mut self, run: RunId, shard: &Shard, ended_at: f64) -> Result<bool> {
+        let _ = (run, ended_at);
+        anyhow::bail!("this results sink cannot hold sharded runs ({shard})")
+    }
 }
 
 /// A sink that keeps everything in memory: for tests and for runs without a store.
@@ -341,6 +356,8 @@ pub struct MemorySink {
     pub repetitions: Vec<(RunId, RepetitionRecord)>,
     pub fits: Vec<(RunId, ModelFit)>,
     pub skipped: Vec<(RunId, String, String)>,
+    /// Sharded runs: (run, run name, shard, whether that shard has ended).
+    pub shards: Vec<(RunId, String, Shard, bool)>,
 }
 
 impl ResultSink for MemorySink {
@@ -461,5 +478,41 @@ impl ResultSink for MemorySink {
             .ok_or_else(|| anyhow::anyhow!("no run {run}"))?;
         slot.1 = Some(ended_at);
         Ok(())
+    }
+
+    fn join_sharded_run(&mut self, run: &RunStart, shard: &Shard) -> Result<(RunId, bool)> {
+        let existing = self.shards.iter().find(|(id, name, _, _)| {
+            *name == shard.run_name && self.runs[(*id - 1) as usize].0.suite_hash == run.suite_hash
+        });
+        let (id, existed) = match existing {
+            Some((_, _, other, _)) if other.count != shard.count => anyhow::bail!(
+                "run `{}` has {} shards, not {}",
+                shard.run_name,
+                other.count,
+                shard.count
+            ),
+            Some((id, ..)) => (*id, true),
+            None => (self.begin_run(run)?, false),
+        };
+        self.shards
+            .retain(|(r, _, s, _)| !(*r == id && s.index == shard.index));
+        self.shards
+            .push((id, shard.run_name.clone(), shard.clone(), false));
+        self.runs[(id - 1) as usize].1 = None;
+        Ok((id, existed))
+    }
+
+    fn end_shard(&mut self, run: RunId, shard: &Shard, ended_at: f64) -> Result<bool> {
+        for s in self.shards.iter_mut() {
+            if s.0 == run && s.2.index == shard.index {
+                s.3 = true;
+            }
+        }
+        let ended = self.shards.iter().filter(|s| s.0 == run && s.3).count();
+        let all = ended == shard.count as usize;
+        if all {
+            self.end_run(run, ended_at)?;
+        }
+        Ok(all)
     }
 }

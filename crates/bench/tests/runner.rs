@@ -174,6 +174,7 @@ fn options(suite: &LoadedSuite, resume: bool) -> RunOptions {
     RunOptions {
         protocol: suite.suite.protocol.clone(),
         resume,
+        shard: None,
         git_revision: None,
         tool_version: "test".into(),
         hardware: HardwareInfo::default(),
@@ -540,5 +541,78 @@ fn the_sample_depends_only_on_the_seed() -> Result<()> {
         .warmup
         .iter()
         .all(|i| a.train.contains(i) && !a.sample.contains(i)));
+    Ok(())
+}
+
+#[test]
+fn shards_split_the_plan_by_position_and_end_the_run_together() -> Result<()> {
+    use powerhungry_bench::shard::Shard;
+    let dir = tempfile::tempdir()?;
+    // Two models x 3 repetitions: plan positions 0-2 are `rule`, 3-5 are `rule2`.
+    let suite = write_suite(
+        dir.path(),
+        "\n[[models]]\nname = \"rule2\"\nbackend = \"traditional\"\nkind = \"bow-lr\"\n",
+    )?;
+    let factory = Factory {
+        calls: Arc::new(Mutex::new(Calls::default())),
+        missing: HashSet::new(),
+    };
+    let mut sink = MemorySink::default();
+    let shard = |index| Shard {
+        index,
+        count: 2,
+        run_name: "pair".into(),
+    };
+    let mut ran = Vec::new();
+    for index in [1, 0] {
+        let mut opts = options(&suite, false);
+        opts.shard = Some(shard(index));
+        let before = sink.repetitions.len();
+        let out = run(
+            &suite,
+            &opts,
+            RunParts {
+                factory: &factory,
+                meter: &mut ScriptedMeter::default(),
+                sink: &mut sink,
+                progress: &mut Notes::default(),
+            },
+        )?;
+        assert_eq!((out.run, out.resumed), (1, index == 0), "shard {index}");
+        let units: Vec<(String, u32)> = sink.repetitions[before..]
+            .iter()
+            .map(|(_, r)| (r.model.clone(), r.index))
+            .collect();
+        ran.push(units);
+        // The run stays open until both shards have ended.
+        assert_eq!(sink.runs[0].1.is_some(), index == 0, "after shard {index}");
+    }
+    let own = |v: &[(&str, u32)]| -> Vec<(String, u32)> {
+        v.iter().map(|(m, i)| (m.to_string(), *i)).collect()
+    };
+    // Shard 1 (the second) owns odd positions, shard 0 even ones.
+    assert_eq!(ran[0], own(&[("rule", 1), ("rule2", 0), ("rule2", 2)]));
+    assert_eq!(ran[1], own(&[("rule", 0), ("rule", 2), ("rule2", 1)]));
+    assert_eq!(sink.runs.len(), 1);
+
+    // A shard count other than the run's is refused.
+    let mut opts = options(&suite, false);
+    opts.shard = Some(Shard {
+        index: 0,
+        count: 3,
+        run_name: "pair".into(),
+    });
+    let err = run(
+        &suite,
+        &opts,
+        RunParts {
+            factory: &factory,
+            meter: &mut ScriptedMeter::default(),
+            sink: &mut sink,
+            progress: &mut Notes::default(),
+        },
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("has 2 shards, not 3"), "{err}");
     Ok(())
 }

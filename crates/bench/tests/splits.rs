@@ -56,6 +56,7 @@ fn options(suite: &LoadedSuite, resume: bool) -> RunOptions {
     RunOptions {
         protocol: suite.suite.protocol.clone(),
         resume,
+        shard: None,
         git_revision: None,
         tool_version: "test".into(),
         hardware: HardwareInfo::default(),

@@ -117,6 +117,7 @@ fn write(n: u64, store: &std::path::Path) -> Result<()> {
     let opts = RunOptions {
         protocol: suite.suite.protocol.clone(),
         resume: false,
+        shard: None,
         git_revision: None,
         tool_version: "memory".into(),
         hardware: HardwareInfo::default(),

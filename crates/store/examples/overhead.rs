@@ -147,6 +147,7 @@ fn main() -> Result<()> {
     let opts = RunOptions {
         protocol: suite.suite.protocol.clone(),
         resume: false,
+        shard: None,
         git_revision: None,
         tool_version: "overhead".into(),
         hardware: HardwareInfo::default(),

@@ -8,7 +8,7 @@ mod schema;
 mod write;
 
 pub use import::{ImportedRun, ReportedEmissions};
-pub use read::{InferenceTotals, RunListing, StoredRun};
+pub use read::{InferenceTotals, RunListing, ShardListing, StoredRun};
 
 use anyhow::{bail, Context, Result};
 use rusqlite::{Connection, OpenFlags};
@@ -126,6 +126,38 @@ impl Store {
             }
             Err(e) => {
                 let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// Run `f` in a write transaction taken at once (`BEGIN IMMEDIATE`), so that another
+    /// process writing the same store waits (the busy timeout) instead of both reading "not
+    /// there yet" and then colliding, or failing to upgrade a read snapshot. Inside
+    /// [`Store::atomically`] it is a savepoint of the transaction already held.
+    pub(crate) fn writing<T>(&mut self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let path = self.path.display().to_string();
+        let (begin, commit, rollback) = if self.conn.is_autocommit() {
+            ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+        } else {
+            (
+                "SAVEPOINT writing",
+                "RELEASE writing",
+                "ROLLBACK TO writing; RELEASE writing",
+            )
+        };
+        self.conn
+            .execute_batch(begin)
+            .with_context(|| format!("{path}: cannot start a transaction"))?;
+        match f(&self.conn) {
+            Ok(v) => {
+                self.conn
+                    .execute_batch(commit)
+                    .with_context(|| format!("{path}: cannot commit"))?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch(rollback);
                 Err(e)
             }
         }

@@ -20,6 +20,21 @@ pub struct RunListing {
     /// None while running, or when the run was killed and not resumed to its end.
     pub ended_at: Option<f64>,
     pub repetitions: u64,
+    /// The name the shards of a sharded run share (`--run-name`, a Slurm array); None for a
+    /// run of one process.
+    pub run_name: Option<String>,
+}
+
+/// One shard of a sharded run: where it ran and whether it has ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShardListing {
+    /// From 0 (`--shard 1/n` is 0).
+    pub index: u32,
+    pub count: u32,
+    pub host: String,
+    pub pid: u32,
+    pub started_at: f64,
+    pub ended_at: Option<f64>,
 }
 
 /// A run as stored: what it started with, its models, datasets (with samples) and every
@@ -84,7 +99,7 @@ impl Store {
     fn list_runs_inner(&self) -> Result<Vec<RunListing>> {
         let mut stmt = self.conn.prepare(
             "SELECT r.id, r.suite_name, r.suite_hash, r.started_at, r.ended_at,
-                (SELECT COUNT(*) FROM repetitions p WHERE p.run_id = r.id)
+                (SELECT COUNT(*) FROM repetitions p WHERE p.run_id = r.id), r.run_name
              FROM runs r ORDER BY r.id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -95,9 +110,37 @@ impl Store {
                 started_at: r.get(3)?,
                 ended_at: r.get(4)?,
                 repetitions: r.get::<_, i64>(5)? as u64,
+                run_name: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The shards that have joined a run, by index (empty for a run of one process).
+    pub fn shards(&self, run: RunId) -> Result<Vec<ShardListing>> {
+        let read = || -> rusqlite::Result<Vec<ShardListing>> {
+            let mut stmt = self.conn.prepare(
+                "SELECT shard, shard_count, host, pid, started_at, ended_at FROM run_shards
+                 WHERE run_id = ?1 ORDER BY shard",
+            )?;
+            let rows = stmt.query_map([run], |r| {
+                Ok(ShardListing {
+                    index: r.get(0)?,
+                    count: r.get(1)?,
+                    host: r.get(2)?,
+                    pid: r.get(3)?,
+                    started_at: r.get(4)?,
+                    ended_at: r.get(5)?,
+                })
+            })?;
+            rows.collect()
+        };
+        read().with_context(|| {
+            format!(
+                "{}: cannot read the shards of run {run}",
+                self.path.display()
+            )
+        })
     }
 
     /// The id of the most recent run, if any.

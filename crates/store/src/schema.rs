@@ -165,4 +165,21 @@ CREATE TABLE IF NOT EXISTS split_samples (
     PRIMARY KEY (dataset_id, split, role, position)
 );
 "#,
+    // 5: sharded runs (issue 12): the shards of one invocation (`--shard i/n`, a Slurm job
+    // array) share one run, found by its suite hash and name; each shard's row says where it
+    // ran and whether it has ended (the run ends with its last shard).
+    r#"
+ALTER TABLE runs ADD COLUMN run_name TEXT;
+CREATE UNIQUE INDEX runs_by_name ON runs (suite_hash, run_name) WHERE run_name IS NOT NULL;
+CREATE TABLE run_shards (
+    run_id INTEGER NOT NULL REFERENCES runs (id),
+    shard INTEGER NOT NULL CHECK (shard >= 0),
+    shard_count INTEGER NOT NULL CHECK (shard < shard_count),
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started_at REAL NOT NULL,
+    ended_at REAL,
+    PRIMARY KEY (run_id, shard)
+);
+"#,
 ];

@@ -3,6 +3,7 @@
 
 use crate::Store;
 use anyhow::{anyhow, bail, Context, Result};
+use powerhungry_bench::shard::Shard;
 use powerhungry_bench::sink::{
     DatasetRecord, ModelFit, ModelRecord, RepetitionKey, RepetitionRecord, ResultSink, RunId,
     RunStart, SplitIds,
@@ -11,52 +12,92 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 impl ResultSink for Store {
     fn begin_run(&mut self, run: &RunStart) -> Result<RunId> {
-        let tx = self.conn.savepoint()?;
-        let h = &run.hardware;
-        let l = &run.location;
-        tx.execute(
-            "INSERT INTO runs (suite_name, suite_path, suite_text, suite_hash, started_at,
-                git_revision, tool_version, cpu_model, cpu_cores, ram_bytes, gpus_json, os, kernel,
-                location, intensity_g_per_kwh, intensity_source, intensity_year, pue)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-            params![
-                run.suite_name,
-                run.suite_path,
-                run.suite_text,
-                run.suite_hash,
-                run.started_at,
-                run.git_revision,
-                run.tool_version,
-                h.cpu_model,
-                h.cpu_cores,
-                h.ram_bytes as i64,
-                serde_json::to_string(&h.gpus)?,
-                h.os,
-                h.kernel,
-                l.location,
-                l.intensity_g_per_kwh,
-                l.source,
-                l.year,
-                l.pue,
-            ],
-        )
-        .with_context(|| format!("{}: cannot record the run", self.path.display()))?;
-        let id = tx.last_insert_rowid();
-        for idle in &run.idle {
-            tx.execute(
-                "INSERT INTO idle_power (run_id, component, method, watts) VALUES (?1, ?2, ?3, ?4)",
-                params![id, idle.component, idle.method, idle.watts],
+        let path = self.path.display().to_string();
+        self.writing(|tx| {
+            insert_run(tx, run, None).with_context(|| format!("{path}: cannot record the run"))
+        })
+    }
+
+    fn join_sharded_run(&mut self, run: &RunStart, shard: &Shard) -> Result<(RunId, bool)> {
+        let path = self.path.display().to_string();
+        self.writing(|tx| {
+            let found: Option<RunId> = tx
+                .query_row(
+                    "SELECT id FROM runs WHERE suite_hash = ?1 AND run_name = ?2",
+                    params![run.suite_hash, shard.run_name],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let existed = found.is_some();
+            let id = match found {
+                Some(id) => id,
+                None => insert_run(tx, run, Some(&shard.run_name))
+                    .with_context(|| format!("{path}: cannot record the run"))?,
+            };
+            let counts: Option<u32> = tx.query_row(
+                "SELECT MAX(shard_count) FROM run_shards WHERE run_id = ?1 AND shard_count <> ?2",
+                params![id, shard.count],
+                |r| r.get(0),
             )?;
-        }
-        tx.commit()?;
-        Ok(id)
+            if let Some(other) = counts {
+                bail!(
+                    "{path}: run {id} (`{}`) was started with {other} shards, not {}: every \
+                     shard of one run gives the same count",
+                    shard.run_name,
+                    shard.count
+                );
+            }
+            tx.execute(
+                "INSERT INTO run_shards (run_id, shard, shard_count, host, pid, started_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (run_id, shard) DO UPDATE SET host = excluded.host,
+                    pid = excluded.pid, ended_at = NULL",
+                params![
+                    id,
+                    shard.index,
+                    shard.count,
+                    host_name(),
+                    std::process::id(),
+                    run.started_at
+                ],
+            )?;
+            // A shard rerun reopens a run that had ended.
+            tx.execute("UPDATE runs SET ended_at = NULL WHERE id = ?1", [id])?;
+            Ok((id, existed))
+        })
+    }
+
+    fn end_shard(&mut self, run: RunId, shard: &Shard, ended_at: f64) -> Result<bool> {
+        let path = self.path.display().to_string();
+        self.writing(|tx| {
+            let n = tx.execute(
+                "UPDATE run_shards SET ended_at = ?3 WHERE run_id = ?1 AND shard = ?2",
+                params![run, shard.index, ended_at],
+            )?;
+            if n != 1 {
+                bail!("{path}: run {run} has no {shard} to end");
+            }
+            let ended: u32 = tx.query_row(
+                "SELECT COUNT(*) FROM run_shards WHERE run_id = ?1 AND ended_at IS NOT NULL",
+                [run],
+                |r| r.get(0),
+            )?;
+            let all = ended >= shard.count;
+            if all {
+                tx.execute(
+                    "UPDATE runs SET ended_at = ?2 WHERE id = ?1",
+                    params![run, ended_at],
+                )?;
+            }
+            Ok(all)
+        })
     }
 
     fn find_unfinished_run(&mut self, suite_hash: &str) -> Result<Option<RunId>> {
         Ok(self
             .conn
             .query_row(
-                "SELECT id FROM runs WHERE suite_hash = ?1 AND (ended_at IS NULL
+                "SELECT id FROM runs WHERE suite_hash = ?1 AND run_name IS NULL AND (ended_at IS NULL
                     OR EXISTS (SELECT 1 FROM skipped_models s WHERE s.run_id = runs.id))
                  ORDER BY id DESC LIMIT 1",
                 [suite_hash],
@@ -82,172 +123,175 @@ impl ResultSink for Store {
     }
 
     fn record_model(&mut self, run: RunId, model: &ModelRecord) -> Result<()> {
-        if let Some(stored) = crate::read::model(&self.conn, run, &model.name)? {
-            if stored.same_model(model) {
-                return Ok(());
-            }
-            bail!(
-                "model `{}` differs from the one stored for run {run} \
+        // Checked and written in one write transaction: shards of one run record the same
+        // model at the same moment, and the second must find the first's row.
+        self.writing(|conn| {
+            if let Some(stored) = crate::read::model(conn, run, &model.name)? {
+                if stored.same_model(model) {
+                    return Ok(());
+                }
+                bail!(
+                    "model `{}` differs from the one stored for run {run} \
                  (stored: {stored:?}; now: {model:?})",
-                model.name
-            );
-        }
-        self.conn.execute(
-            "INSERT INTO models (run_id, name, backend, kind, model, options_json, parameters,
+                    model.name
+                );
+            }
+            conn.execute(
+                "INSERT INTO models (run_id, name, backend, kind, model, options_json, parameters,
                 description) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                run,
-                model.name,
-                model.backend,
-                model.kind,
-                model.model,
-                model.options_json,
-                model.parameters.map(|p| p as i64),
-                model.description,
-            ],
-        )?;
-        Ok(())
+                params![
+                    run,
+                    model.name,
+                    model.backend,
+                    model.kind,
+                    model.model,
+                    model.options_json,
+                    model.parameters.map(|p| p as i64),
+                    model.description,
+                ],
+            )?;
+            Ok(())
+        })
     }
 
     fn record_dataset(&mut self, run: RunId, dataset: &DatasetRecord) -> Result<()> {
-        if let Some(stored) = crate::read::dataset(&self.conn, run, &dataset.name)? {
-            if &stored == dataset {
-                return Ok(());
-            }
-            bail!(
+        self.writing(|tx| {
+            if let Some(stored) = crate::read::dataset(tx, run, &dataset.name)? {
+                if &stored == dataset {
+                    return Ok(());
+                }
+                bail!(
                 "dataset `{}` of run {run} was stored with another sample or spec; the data or \
                  the suite changed since the run started, so it cannot be resumed",
                 dataset.name
             );
-        }
-        let tx = self.conn.savepoint()?;
-        tx.execute(
-            "INSERT INTO datasets (run_id, name, task, spec_json, examples, undecodable)
+            }
+            tx.execute(
+                "INSERT INTO datasets (run_id, name, task, spec_json, examples, undecodable)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                run,
-                dataset.name,
-                dataset.task,
-                dataset.spec_json,
-                dataset.examples as i64,
-                dataset.undecodable as i64,
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        {
-            let mut stmt = tx.prepare(
-                "INSERT INTO samples (dataset_id, role, position, example_id)
-                 VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    run,
+                    dataset.name,
+                    dataset.task,
+                    dataset.spec_json,
+                    dataset.examples as i64,
+                    dataset.undecodable as i64,
+                ],
             )?;
-            for (role, ids) in [
-                ("train", &dataset.train_ids),
-                ("inference", &dataset.sample_ids),
-            ] {
-                for (pos, ex) in ids.iter().enumerate() {
-                    stmt.execute(params![id, role, pos as i64, ex])?;
+            let id = tx.last_insert_rowid();
+            {
+                let mut stmt = tx.prepare(
+                    "INSERT INTO samples (dataset_id, role, position, example_id)
+                 VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for (role, ids) in [
+                    ("train", &dataset.train_ids),
+                    ("inference", &dataset.sample_ids),
+                ] {
+                    for (pos, ex) in ids.iter().enumerate() {
+                        stmt.execute(params![id, role, pos as i64, ex])?;
+                    }
                 }
             }
-        }
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
 
     fn record_splits(&mut self, run: RunId, dataset: &str, splits: &[SplitIds]) -> Result<()> {
         let path = self.path.display().to_string();
-        let id: i64 = self
-            .conn
-            .query_row(
-                "SELECT id FROM datasets WHERE run_id = ?1 AND name = ?2",
-                params![run, dataset],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or_else(|| {
-                anyhow!(
+        self.writing(|tx| {
+            let id: i64 = tx
+                .query_row(
+                    "SELECT id FROM datasets WHERE run_id = ?1 AND name = ?2",
+                    params![run, dataset],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or_else(|| {
+                    anyhow!(
                     "{path}: dataset `{dataset}` of run {run} must be recorded before its splits"
                 )
-            })?;
-        let stored = crate::read::splits_of(&self.conn, id)?;
-        if !stored.is_empty() {
-            if stored == splits {
-                return Ok(());
-            }
-            bail!(
+                })?;
+            let stored = crate::read::splits_of(tx, id)?;
+            if !stored.is_empty() {
+                if stored == splits {
+                    return Ok(());
+                }
+                bail!(
                 "{path}: the splits of dataset `{dataset}` of run {run} were stored otherwise; \
                  the data or the suite changed since the run started, so it cannot be resumed"
             );
-        }
-        let tx = self.conn.savepoint()?;
-        {
-            let mut stmt = tx.prepare(
-                "INSERT INTO split_samples (dataset_id, split, role, position, example_id)
+            }
+            {
+                let mut stmt = tx.prepare(
+                    "INSERT INTO split_samples (dataset_id, split, role, position, example_id)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            for s in splits {
-                for (role, ids) in [("train", &s.train_ids), ("inference", &s.sample_ids)] {
-                    for (pos, ex) in ids.iter().enumerate() {
-                        stmt.execute(params![id, s.split, role, pos as i64, ex])
-                            .with_context(|| {
-                                format!("{path}: cannot store split {} of `{dataset}`", s.split)
-                            })?;
+                )?;
+                for s in splits {
+                    for (role, ids) in [("train", &s.train_ids), ("inference", &s.sample_ids)] {
+                        for (pos, ex) in ids.iter().enumerate() {
+                            stmt.execute(params![id, s.split, role, pos as i64, ex])
+                                .with_context(|| {
+                                    format!("{path}: cannot store split {} of `{dataset}`", s.split)
+                                })?;
+                        }
                     }
                 }
             }
-        }
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
 
     fn record_repetition(&mut self, run: RunId, rep: &RepetitionRecord) -> Result<()> {
-        let tx = self.conn.savepoint()?;
-        insert_repetition(&tx, run, rep).with_context(|| {
-            format!(
-                "{}: cannot store repetition {} of model `{}` on dataset `{}`",
-                self.path.display(),
-                rep.index + 1,
-                rep.model,
-                rep.dataset
-            )
-        })?;
-        tx.commit()?;
-        Ok(())
+        let path = self.path.display().to_string();
+        self.writing(|tx| {
+            insert_repetition(tx, run, rep).with_context(|| {
+                format!(
+                    "{path}: cannot store repetition {} of model `{}` on dataset `{}`",
+                    rep.index + 1,
+                    rep.model,
+                    rep.dataset
+                )
+            })
+        })
     }
 
     fn record_fit(&mut self, run: RunId, fit: &ModelFit) -> Result<()> {
         let path = self.path.display().to_string();
-        let sp = self.conn.savepoint()?;
-        let ids: Option<(i64, i64)> = sp
-            .query_row(
-                "SELECT m.id, d.id FROM models m, datasets d
+        self.writing(|sp| {
+            let ids: Option<(i64, i64)> = sp
+                .query_row(
+                    "SELECT m.id, d.id FROM models m, datasets d
                  WHERE m.run_id = ?1 AND d.run_id = ?1 AND m.name = ?2 AND d.name = ?3",
-                params![run, fit.model, fit.dataset],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((model_id, dataset_id)) = ids else {
-            bail!(
-                "{path}: run {run} has no model `{}` or no dataset `{}` to record a fit for",
-                fit.model,
-                fit.dataset
-            );
-        };
-        sp.execute(
-            "INSERT OR IGNORE INTO model_fits (model_id, dataset_id, parameters, description)
+                    params![run, fit.model, fit.dataset],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((model_id, dataset_id)) = ids else {
+                bail!(
+                    "{path}: run {run} has no model `{}` or no dataset `{}` to record a fit for",
+                    fit.model,
+                    fit.dataset
+                );
+            };
+            sp.execute(
+                "INSERT OR IGNORE INTO model_fits (model_id, dataset_id, parameters, description)
              VALUES (?1, ?2, ?3, ?4)",
-            params![
-                model_id,
-                dataset_id,
-                fit.parameters.map(|p| p as i64),
-                fit.description
-            ],
-        )?;
-        // The model ran: it is no longer skipped in this run.
-        sp.execute(
-            "DELETE FROM skipped_models WHERE run_id = ?1 AND name = ?2",
-            params![run, fit.model],
-        )?;
-        sp.commit()
-            .with_context(|| format!("{path}: cannot record the fit of `{}`", fit.model))
+                params![
+                    model_id,
+                    dataset_id,
+                    fit.parameters.map(|p| p as i64),
+                    fit.description
+                ],
+            )?;
+            // The model ran: it is no longer skipped in this run.
+            sp.execute(
+                "DELETE FROM skipped_models WHERE run_id = ?1 AND name = ?2",
+                params![run, fit.model],
+            )?;
+            Ok(())
+        })
+        .with_context(|| format!("{path}: cannot record the fit of `{}`", fit.model))
     }
 
     fn record_skipped(&mut self, run: RunId, model: &str, reason: &str) -> Result<()> {
@@ -370,4 +414,53 @@ fn insert_repetition(tx: &Connection, run: RunId, rep: &RepetitionRecord) -> Res
         stmt.execute(params![rep_id, m.name, m.value])?;
     }
     Ok(())
+}
+
+/// The `runs` row and its idle baseline; `name` for a sharded run.
+fn insert_run(tx: &Connection, run: &RunStart, name: Option<&str>) -> Result<RunId> {
+    let h = &run.hardware;
+    let l = &run.location;
+    tx.execute(
+            "INSERT INTO runs (suite_name, suite_path, suite_text, suite_hash, started_at,
+                git_revision, tool_version, cpu_model, cpu_cores, ram_bytes, gpus_json, os, kernel,
+                location, intensity_g_per_kwh, intensity_source, intensity_year, pue, run_name)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                ?19)",
+            params![
+                run.suite_name,
+                run.suite_path,
+                run.suite_text,
+                run.suite_hash,
+                run.started_at,
+                run.git_revision,
+                run.tool_version,
+                h.cpu_model,
+                h.cpu_cores,
+                h.ram_bytes as i64,
+                serde_json::to_string(&h.gpus)?,
+                h.os,
+                h.kernel,
+                l.location,
+                l.intensity_g_per_kwh,
+                l.source,
+                l.year,
+                l.pue,
+                name,
+            ],
+        )?;
+    let id = tx.last_insert_rowid();
+    for idle in &run.idle {
+        tx.execute(
+            "INSERT INTO idle_power (run_id, component, method, watts) VALUES (?1, ?2, ?3, ?4)",
+            params![id, idle.component, idle.method, idle.watts],
+        )?;
+    }
+    Ok(id)
+}
+
+/// This machine's name, for the shard table (which host ran which shard).
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
 }

@@ -261,7 +261,8 @@ fn an_older_store_is_migrated_and_a_newer_one_refused() -> anyhow::Result<()> {
     {
         let conn = rusqlite::Connection::open(&path)?;
         conn.execute_batch(
-            "DROP TABLE reported_emissions; DROP TABLE model_fits; DROP TABLE skipped_models;
+            "DROP TABLE run_shards; DROP INDEX runs_by_name; ALTER TABLE runs DROP COLUMN run_name;
+             DROP TABLE reported_emissions; DROP TABLE model_fits; DROP TABLE skipped_models;
              DROP INDEX runs_by_source; ALTER TABLE runs DROP COLUMN source_sha256;
              ALTER TABLE windows DROP COLUMN uncounted;
              ALTER TABLE windows DROP COLUMN nothing_measured;
@@ -304,7 +305,8 @@ fn migration_3_fills_in_each_repetitions_latency_percentiles() -> anyhow::Result
     {
         let conn = rusqlite::Connection::open(&path)?;
         conn.execute_batch(
-            "DROP TABLE model_fits; DROP TABLE skipped_models;
+            "DROP TABLE run_shards; DROP INDEX runs_by_name; ALTER TABLE runs DROP COLUMN run_name;
+             DROP TABLE model_fits; DROP TABLE skipped_models;
              DROP INDEX runs_by_source; ALTER TABLE runs DROP COLUMN source_sha256;
              ALTER TABLE windows DROP COLUMN uncounted;
              ALTER TABLE windows DROP COLUMN nothing_measured;

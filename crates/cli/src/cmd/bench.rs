@@ -9,6 +9,7 @@ use powerhungry_bench::registry::Registry;
 use powerhungry_bench::runner::{
     self, meter::MeterAdapter, Bars, Progress, Quiet, RunOptions, RunParts,
 };
+use powerhungry_bench::shard;
 use powerhungry_bench::sink::LocationRecord;
 use powerhungry_bench::sink::ResultSink;
 use powerhungry_bench::suite::{LoadedSuite, SuiteLocation};
@@ -33,6 +34,17 @@ pub struct Args {
     /// store, skipping the repetitions already stored.
     #[arg(long)]
     pub resume: bool,
+    /// Run only shard I of N of the suite's plan (model x dataset x repetition units, split
+    /// by position, the same on every machine), e.g. `--shard 2/4`. Every shard of one
+    /// invocation gives the same --run-name and joins one run in the store; the run ends when
+    /// its last shard does, and a shard that failed is rerun alone. Under a Slurm job array
+    /// (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT) the shard and the run name
+    /// (slurm-array-<SLURM_ARRAY_JOB_ID>) come from Slurm's variables.
+    #[arg(long, value_name = "I/N", help_heading = "Sharding")]
+    pub shard: Option<String>,
+    /// The name that the shards of one invocation share (needed with --shard).
+    #[arg(long, value_name = "NAME", help_heading = "Sharding")]
+    pub run_name: Option<String>,
     /// Override the suite's measured inferences per model, dataset and repetition.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub inferences: Option<u32>,
@@ -126,6 +138,9 @@ pub fn run(args: Args) -> Result<u8> {
             args.idle_seconds
         );
     }
+    let shard = shard::resolve(args.shard.as_deref(), args.run_name.as_deref(), &|k| {
+        std::env::var(k).ok()
+    })?;
     let mut progress: Box<dyn Progress> = if args.quiet {
         Box::new(Quiet)
     } else {
@@ -190,6 +205,7 @@ pub fn run(args: Args) -> Result<u8> {
     let opts = RunOptions {
         protocol,
         resume: args.resume,
+        shard,
         git_revision: hardware::git_revision(&cwd),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         hardware: hw,
@@ -211,6 +227,15 @@ pub fn run(args: Args) -> Result<u8> {
     );
     let outcome = match outcome {
         Ok(o) => o,
+        Err(e) if opts.shard.is_some() => {
+            // A shard's run is shared: what any shard stored stays; the same command again
+            // does only what this shard still lacks.
+            return Err(e.context(format!(
+                "what is stored stays in {}; the same command again (same --shard and \
+                 --run-name, or the same Slurm array task) runs only what this shard still lacks",
+                args.store.display()
+            )));
+        }
         Err(e) => {
             // Say that something is kept only when something was: the run this invocation
             // wrote to (or resumed) holds at least one repetition.
