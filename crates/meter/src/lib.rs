@@ -22,6 +22,7 @@ pub mod estimators;
 pub mod gpu;
 mod meter;
 pub mod procfs;
+pub mod ranks;
 pub mod rapl;
 pub mod report;
 pub mod sensor;

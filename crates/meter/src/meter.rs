@@ -704,6 +704,13 @@ impl Meter {
         Self::start_with_sensors(config, found.sensors, found.warnings)
     }
 
+    /// A meter that keeps time only: no sensors, so no device is claimed and every window is
+    /// "nothing measured". For the processes of a job that must not meter the node (another
+    /// local rank does: [`crate::ranks`]); `reason` is its first warning.
+    pub fn timing_only(config: MeterConfig, reason: String) -> Result<Meter, MeterError> {
+        Self::start_with_sensors(config, Vec::new(), vec![reason])
+    }
+
     /// Start with the given sensors (tests, or callers with their own backends).
     pub fn start_with_sensors(
         config: MeterConfig,

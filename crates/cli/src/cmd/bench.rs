@@ -17,7 +17,7 @@ use powerhungry_bench::summary::summarize_run;
 use powerhungry_carbon::location::{layers_from_environment, resolve_layers, Layer, Origin};
 use powerhungry_carbon::{LocationQuery, ResolvedIntensity};
 use powerhungry_meter::claim::{default_claim_dir, ClaimPolicy};
-use powerhungry_meter::{Meter, MeterConfig, Scope};
+use powerhungry_meter::{MeterConfig, Scope};
 use powerhungry_store::Store;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -181,7 +181,8 @@ pub fn run(args: Args) -> Result<u8> {
         ..MeterConfig::default()
     };
     // Before any run is created: a refusal leaves the store as it was.
-    let meter = Meter::start(config).context("starting the meter (nothing was run or stored)")?;
+    let (meter, _timing_only) = super::node_rank::start_meter(config)
+        .context("starting the meter (nothing was run or stored)")?;
     for w in meter.startup_warnings() {
         progress.note(&format!("meter: {w}"));
     }

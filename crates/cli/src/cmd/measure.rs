@@ -11,7 +11,7 @@ mod summary;
 use super::location::LocationFlags;
 use anyhow::{bail, Context};
 use powerhungry_meter::claim::default_claim_dir;
-use powerhungry_meter::{GpuSelection, Meter, MeterConfig, MeterReport, WindowReport};
+use powerhungry_meter::{GpuSelection, MeterConfig, MeterReport, WindowReport};
 use powerhungry_report::codecarbon::{csv_row, OnHeaderMismatch};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -122,6 +122,10 @@ struct JsonOut<'a> {
     emissions: powerhungry_carbon::Emissions,
     location: &'a powerhungry_carbon::ResolvedIntensity,
     meter: &'a MeterReport,
+    /// Set when this process kept time only (a local rank other than 0 of a multi-process
+    /// job: rank 0 meters the node): why. `window` then has no components.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timing_only: Option<&'a str>,
     /// What measuring cost: this process's own CPU time and peak RSS (the command excluded).
     meter_cost: SelfCost,
 }
@@ -215,7 +219,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             args.idle_seconds
         );
     }
-    let meter = Meter::start(config).context("starting the meter")?;
+    let (meter, timing_only) =
+        super::node_rank::start_meter(config).context("starting the meter")?;
     if let Some(sig) = signals.pending() {
         eprintln!(
             "powerhungry: got {} before the command started; not running it",
@@ -264,6 +269,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         &report,
         &emissions,
         &location,
+        timing_only.as_deref(),
     );
     // From here on a failure is reported, and the command's exit code is still ours.
     if let Some(path) = &args.json {
@@ -277,6 +283,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             location: &location,
             meter: &meter_report,
             meter_cost: self_cost(),
+            timing_only: timing_only.as_deref(),
         };
         // Streamed: a long run's samples never sit in memory as one big string.
         let write = || -> anyhow::Result<()> {
@@ -289,7 +296,10 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             eprintln!("powerhungry: error: writing {}: {e:#}", path.display());
         }
     }
-    if !args.no_csv {
+    if let (false, Some(reason)) = (args.no_csv, &timing_only) {
+        // A row of zeros would be summed as if it were a measurement.
+        eprintln!("  no CSV row: this process measured no energy ({reason})");
+    } else if !args.no_csv {
         let ctx = csv_row::RowContext {
             project_name: &args.project_name,
             experiment_id: args.experiment_id.as_deref(),

@@ -6,6 +6,7 @@ pub mod import;
 pub mod intensity;
 pub mod location;
 pub mod measure;
+pub mod node_rank;
 pub mod parity;
 pub mod report;
 pub mod sensors;

@@ -42,6 +42,7 @@ pub fn print(
     w: &WindowReport,
     e: &Emissions,
     loc: &ResolvedIntensity,
+    timing_only: Option<&str>,
 ) {
     eprintln!();
     eprintln!(
@@ -88,6 +89,17 @@ pub fn print(
             p.cpu_idle_j,
             p.idle_source
         );
+    }
+    if w.components.is_empty() {
+        // No figure, never "0 J": nothing was counted by this process.
+        eprintln!(
+            "  energy: not measured ({})",
+            timing_only.unwrap_or("no component could be counted")
+        );
+        for warn in &w.warnings {
+            eprintln!("  warning: {warn}");
+        }
+        return;
     }
     let total = w.total_j();
     let above = w
