@@ -39,6 +39,8 @@ enum Command {
     Report(cmd::report::Args),
     /// Import other tools' logs (CodeCarbon emissions.csv) into a results store
     Import(cmd::import::Args),
+    /// Serve this node's meter over HTTP for benches that span several machines
+    Agent(cmd::agent::Args),
 }
 
 fn main() -> ExitCode {
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => cmd::bench::run(args),
         Command::Report(args) => cmd::report::run(args),
         Command::Import(args) => cmd::import::run(args),
+        Command::Agent(args) => cmd::agent::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -875,6 +875,23 @@ impl Meter {
         Ok(report)
     }
 
+    /// A window's energy so far, read now, leaving it open (a node agent's `/metrics` and its
+    /// reads of open windows). Its samples are not returned.
+    pub fn read_window(&self, id: WindowId) -> Result<WindowReport, MeterError> {
+        let mut st = self.shared.lock();
+        let (name, at) = match st.open.get(&id) {
+            Some(open) => (open.name.clone(), open.at.clone()),
+            None => return Err(MeterError::UnknownWindow(id)),
+        };
+        let now = st.edge_poll();
+        Ok(st.report(name, &at, &now, false))
+    }
+
+    /// The window the meter opened at its start and closes at `finish`: the run so far.
+    pub fn total_window(&self) -> WindowId {
+        self.total
+    }
+
     /// Attribute CPU energy to the process tree rooted at `pid` in every window opened from
     /// now on (process scope, for a process started after the meter and its baseline).
     pub fn track_process(&self, pid: u32) {

@@ -84,31 +84,7 @@ impl EnergyMeter for MeterAdapter {
             .ok_or_else(|| anyhow::anyhow!("internal: no window is open"))?;
         let r = self.meter.close_window(id)?;
         // Start-up warnings are shown once by the caller, not with every window.
-        let startup = self.meter.startup_warnings();
-        let warnings: Vec<String> = r
-            .warnings
-            .iter()
-            .filter(|w| !startup.contains(w))
-            .cloned()
-            .collect();
-        let components = r
-            .components
-            .iter()
-            .filter(|c| c.counted)
-            .map(|c| ComponentEnergy {
-                component: c.component.to_string(),
-                method: c.method.as_str().to_string(),
-                joules: c.billed_j(),
-                above_idle_joules: c.above_idle_j,
-            })
-            .collect();
-        Ok(WindowEnergy {
-            duration_s: r.duration_s,
-            components,
-            warnings,
-            uncounted: r.incomplete.clone(),
-            nothing_measured: r.is_nothing_measured(),
-        })
+        Ok(window_energy(&r, &self.meter.startup_warnings(), ""))
     }
 
     fn live_watts(&self) -> Option<f64> {
@@ -117,5 +93,43 @@ impl EnergyMeter for MeterAdapter {
 
     fn idle(&self) -> Vec<IdlePower> {
         self.idle.clone()
+    }
+}
+
+/// What the harness keeps of a meter's window: the counted components (named with `prefix`,
+/// e.g. a node's `host/` when several nodes' windows are summed), the warnings that are not the
+/// meter's start-up ones, and the devices left uncounted.
+pub fn window_energy(
+    r: &powerhungry_meter::WindowReport,
+    startup_warnings: &[String],
+    prefix: &str,
+) -> WindowEnergy {
+    let warnings: Vec<String> = r
+        .warnings
+        .iter()
+        .filter(|w| !startup_warnings.contains(w))
+        .cloned()
+        .collect();
+    let components = r
+        .components
+        .iter()
+        .filter(|c| c.counted)
+        .map(|c| ComponentEnergy {
+            component: format!("{prefix}{}", c.component),
+            method: c.method.as_str().to_string(),
+            joules: c.billed_j(),
+            above_idle_joules: c.above_idle_j,
+        })
+        .collect();
+    WindowEnergy {
+        duration_s: r.duration_s,
+        components,
+        warnings,
+        uncounted: r
+            .incomplete
+            .iter()
+            .map(|d| format!("{prefix}{d}"))
+            .collect(),
+        nothing_measured: r.is_nothing_measured(),
     }
 }

@@ -4,8 +4,10 @@
 
 use super::location::LocationFlags;
 use anyhow::{Context, Result};
+use powerhungry_agent::{AgentEndpoint, RemoteMeters};
 use powerhungry_bench::hardware;
 use powerhungry_bench::registry::Registry;
+use powerhungry_bench::runner::EnergyMeter;
 use powerhungry_bench::runner::{
     self, meter::MeterAdapter, Bars, Progress, Quiet, RunOptions, RunParts,
 };
@@ -45,6 +47,14 @@ pub struct Args {
     /// The name that the shards of one invocation share (needed with --shard).
     #[arg(long, value_name = "NAME", help_heading = "Sharding")]
     pub run_name: Option<String>,
+    /// Meter a job that spans several machines through their node agents (`powerhungry agent`
+    /// on each): every window is opened and closed on every agent; energy is the sum over
+    /// nodes, duration the longest, each node's part kept. No local meter is started.
+    #[arg(long, value_name = "URL,URL", help_heading = "Meter")]
+    pub agents: Option<String>,
+    /// File with the bearer token of the agents of --agents.
+    #[arg(long, value_name = "FILE", requires = "agents", help_heading = "Meter")]
+    pub agent_token_file: Option<PathBuf>,
     /// Override the suite's measured inferences per model, dataset and repetition.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub inferences: Option<u32>,
@@ -153,55 +163,26 @@ pub fn run(args: Args) -> Result<u8> {
     }
     let mut store = Store::open(&args.store)?;
 
-    let config = MeterConfig {
-        interval: Duration::from_millis(args.interval_ms.max(1)),
-        sysfs_root: args.sysfs_root.clone(),
-        procfs_root: args.procfs_root.clone(),
-        cpu_tdp: args.cpu_tdp,
-        claim_dir: (!args.no_claim)
-            .then(|| args.claim_dir.clone().unwrap_or_else(default_claim_dir)),
-        // A device another meter holds would leave this run's figures partial: refuse (or
-        // wait) rather than store an incomplete series.
-        claim_policy: if args.wait_for_devices {
-            ClaimPolicy::Wait
-        } else {
-            ClaimPolicy::Refuse
-        },
-        scope: match args.scope {
-            ScopeArg::Machine => Scope::Machine,
-            ScopeArg::Process => Scope::Process {
-                pid: std::process::id(),
-            },
-        },
-        claim_cpu_shared: args.scope == ScopeArg::Process,
-        // The bench reads each window's energy when it closes and keeps no samples: memory
-        // stays flat however long the run.
-        window_samples: false,
-        keep_closed_windows: false,
-        ..MeterConfig::default()
-    };
-    // Before any run is created: a refusal leaves the store as it was.
-    let (meter, _timing_only) = super::node_rank::start_meter(config)
-        .context("starting the meter (nothing was run or stored)")?;
-    for w in meter.startup_warnings() {
-        progress.note(&format!("meter: {w}"));
-    }
-    if args.idle_seconds > 0.0 && !args.quiet {
-        eprintln!(
-            "powerhungry: measuring idle power for {} s (keep the machine quiet)",
-            args.idle_seconds
-        );
-    }
-    let mut meter = MeterAdapter::new(meter, args.idle_seconds);
-
     let mut hw = hardware::detect(&args.procfs_root, Path::new("/etc"));
-    hw.gpus = meter
-        .meter()
-        .sensors()
-        .into_iter()
-        .filter(|s| s.name == "nvml" || s.name.to_ascii_lowercase().contains("gpu"))
-        .map(|s| s.description)
-        .collect();
+    let mut meter: Box<dyn EnergyMeter> = if let Some(list) = &args.agents {
+        // A job over several nodes: every node's agent meters it; nothing local is started.
+        let endpoints = agent_endpoints(list, args.agent_token_file.as_deref())?;
+        let remote = RemoteMeters::connect(&endpoints, Duration::from_secs(30))
+            .context("connecting to the agents (nothing was run or stored)")?;
+        progress.note(&format!(
+            "energy from {} node agent(s): {} (summed over nodes, duration the longest)",
+            remote.nodes().len(),
+            remote.nodes().join(", ")
+        ));
+        if args.idle_seconds > 0.0 {
+            anyhow::bail!("--idle-seconds is not available with --agents yet");
+        }
+        Box::new(remote)
+    } else {
+        let (adapter, gpus) = local_meter(&args, progress.as_mut())?;
+        hw.gpus = gpus;
+        Box::new(adapter)
+    };
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let opts = RunOptions {
         protocol,
@@ -221,7 +202,7 @@ pub fn run(args: Args) -> Result<u8> {
         &opts,
         RunParts {
             factory: &registry,
-            meter: &mut meter,
+            meter: meter.as_mut(),
             sink: &mut store,
             progress: progress.as_mut(),
         },
@@ -342,4 +323,88 @@ fn location_record(r: &ResolvedIntensity) -> LocationRecord {
         year: r.year.map(i32::from),
         pue: r.pue,
     }
+}
+
+/// This machine's meter (or, on a local rank other than 0, one that keeps time only), with the
+/// descriptions of the GPUs it counts for the run's hardware record.
+fn local_meter(args: &Args, progress: &mut dyn Progress) -> Result<(MeterAdapter, Vec<String>)> {
+    let config = MeterConfig {
+        interval: Duration::from_millis(args.interval_ms.max(1)),
+        sysfs_root: args.sysfs_root.clone(),
+        procfs_root: args.procfs_root.clone(),
+        cpu_tdp: args.cpu_tdp,
+        claim_dir: (!args.no_claim)
+            .then(|| args.claim_dir.clone().unwrap_or_else(default_claim_dir)),
+        // A device another meter holds would leave this run's figures partial: refuse (or
+        // wait) rather than store an incomplete series.
+        claim_policy: if args.wait_for_devices {
+            ClaimPolicy::Wait
+        } else {
+            ClaimPolicy::Refuse
+        },
+        scope: match args.scope {
+            ScopeArg::Machine => Scope::Machine,
+            ScopeArg::Process => Scope::Process {
+                pid: std::process::id(),
+            },
+        },
+        claim_cpu_shared: args.scope == ScopeArg::Process,
+        // The bench reads each window's energy when it closes and keeps no samples: memory
+        // stays flat however long the run.
+        window_samples: false,
+        keep_closed_windows: false,
+        ..MeterConfig::default()
+    };
+    // Before any run is created: a refusal leaves the store as it was.
+    let (meter, _timing_only) = super::node_rank::start_meter(config)
+        .context("starting the meter (nothing was run or stored)")?;
+    for w in meter.startup_warnings() {
+        progress.note(&format!("meter: {w}"));
+    }
+    if args.idle_seconds > 0.0 && !args.quiet {
+        eprintln!(
+            "powerhungry: measuring idle power for {} s (keep the machine quiet)",
+            args.idle_seconds
+        );
+    }
+    let meter = MeterAdapter::new(meter, args.idle_seconds);
+
+    let gpus = meter
+        .meter()
+        .sensors()
+        .into_iter()
+        .filter(|s| s.name == "nvml" || s.name.to_ascii_lowercase().contains("gpu"))
+        .map(|s| s.description)
+        .collect();
+    Ok((meter, gpus))
+}
+
+/// `--agents URL,URL` with the token of `--agent-token-file` (one token for the job's agents).
+fn agent_endpoints(list: &str, token_file: Option<&Path>) -> Result<Vec<AgentEndpoint>> {
+    let Some(file) = token_file else {
+        anyhow::bail!(
+            "--agents needs --agent-token-file FILE (the token the agents were started with)"
+        );
+    };
+    let token = powerhungry_agent::read_token_file(file).map_err(|e| {
+        anyhow::anyhow!(
+            "{}",
+            format!("{e:#}").replace("--token-file", "--agent-token-file")
+        )
+    })?;
+    let urls: Vec<&str> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .collect();
+    if urls.is_empty() {
+        anyhow::bail!("--agents: give one or more agent URLs separated by commas");
+    }
+    Ok(urls
+        .into_iter()
+        .map(|url| AgentEndpoint {
+            url: url.to_string(),
+            token: token.clone(),
+        })
+        .collect())
 }

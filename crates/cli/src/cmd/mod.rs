@@ -1,5 +1,6 @@
 //! One file per subcommand: its clap `Args` and a `run` returning the process exit code.
 
+pub mod agent;
 pub mod bench;
 pub mod estimate;
 pub mod import;

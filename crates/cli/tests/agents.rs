@@ -1,0 +1,230 @@
+//! Two real `powerhungry agent` processes on loopback, each over its own fake powercap tree
+//! whose counter a thread advances at a known power (30 W and 70 W), and a real `bench
+//! --agents` across both: each node's part is its tree's power x the window, the total their
+//! sum; an agent killed mid-run fails the repetition in flight and stores nothing of it.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Node {
+    child: Child,
+    url: String,
+    writer: Option<std::thread::JoinHandle<()>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Node {
+    /// An agent named `name` over a tree whose package counter grows at `watts`.
+    fn start(dir: &Path, name: &str, watts: f64, token_file: &Path) -> Node {
+        let zone = dir.join(name).join("sys/class/powercap/intel-rapl:0");
+        std::fs::create_dir_all(&zone).expect("zone");
+        std::fs::write(zone.join("name"), "package-0\n").expect("name");
+        std::fs::write(zone.join("max_energy_range_uj"), "262143328850\n").expect("range");
+        let counter = zone.join("energy_uj");
+        std::fs::write(&counter, format!("{:020}\n", 0)).expect("counter");
+        let stop = Arc::new(AtomicBool::new(false));
+        let writer = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                use std::os::unix::fs::FileExt;
+                // The meter keeps the file open and rereads it in place: one fixed-width write
+                // at offset 0, never a truncation it could read half of.
+                let file = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&counter)
+                    .expect("counter");
+                let t0 = Instant::now();
+                while !stop.load(Ordering::Relaxed) {
+                    let uj = (t0.elapsed().as_secs_f64() * watts * 1e6) as u64;
+                    let _ = file.write_all_at(format!("{uj:020}\n").as_bytes(), 0);
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            })
+        };
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("powerhungry"))
+            .args(["agent", "--listen", "127.0.0.1:0", "--node-name", name])
+            .arg("--token-file")
+            .arg(token_file)
+            .args(["--gpus", "none", "--interval-ms", "20"])
+            .arg("--sysfs-root")
+            .arg(dir.join(name).join("sys"))
+            .arg("--claim-dir")
+            .arg(dir.join(name).join("claims"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn agent");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("agent's first line");
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no URL in {line:?}"))
+            .to_string();
+        Node {
+            child,
+            url,
+            writer: Some(writer),
+            stop,
+        }
+    }
+
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+fn suite(dir: &Path, repetitions: u32) -> PathBuf {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/rt-polarity");
+    let path = dir.join("agents.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "name = \"agents\"\n[protocol]\ninferences = 200\nrepetitions = {repetitions}\n\
+             warmup = 0\nmax_train = 300\n[[models]]\nname = \"bow\"\nbackend = \"traditional\"\n\
+             kind = \"bow-lr\"\n[[datasets]]\nname = \"rt\"\ntask = \"text-classification\"\n\
+             [datasets.source]\npath = \"{}\"\nformat = \"label-files\"\nencoding = \"latin-1\"\n",
+            data.display()
+        ),
+    )
+    .expect("suite");
+    path
+}
+
+fn bench(dir: &Path, suite: &Path, agents: &str, token_file: &Path) -> Command {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("powerhungry"));
+    c.current_dir(dir)
+        .arg("bench")
+        .arg(suite)
+        .args(["--store", "r.sqlite", "--quiet", "--intensity", "100"])
+        .args(["--agents", agents])
+        .arg("--agent-token-file")
+        .arg(token_file);
+    c
+}
+
+#[test]
+fn a_bench_over_two_agents_sums_the_nodes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret\n").expect("token");
+    let a = Node::start(dir.path(), "node-a", 30.0, &token);
+    let b = Node::start(dir.path(), "node-b", 70.0, &token);
+    let out = bench(
+        dir.path(),
+        &suite(dir.path(), 2),
+        &format!("{},{}", a.url, b.url),
+        &token,
+    )
+    .output()
+    .expect("bench");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = powerhungry_store::Store::open(dir.path().join("r.sqlite")).expect("store");
+    let run = store.load_run(1).expect("run");
+    assert_eq!(run.repetitions.len(), 2);
+    for rep in &run.repetitions {
+        for w in &rep.windows {
+            let part = |node: &str| -> f64 {
+                w.components
+                    .iter()
+                    .filter(|c| c.component == format!("{node}/cpu-package0"))
+                    .map(|c| c.joules)
+                    .sum()
+            };
+            let (ja, jb) = (part("node-a"), part("node-b"));
+            // The counters move in 1 ms steps and the window edges are read one after the
+            // other over HTTP: a few milliseconds of slack each way.
+            let slack = 0.01 * 100.0 + 0.05 * (ja + jb);
+            assert!(
+                (ja - 30.0 * w.duration_s).abs() <= slack,
+                "{:?}: node a {ja} J over {} s",
+                w.phase,
+                w.duration_s
+            );
+            assert!(
+                (jb - 70.0 * w.duration_s).abs() <= slack,
+                "{:?}: node b {jb} J over {} s",
+                w.phase,
+                w.duration_s
+            );
+            assert!(w
+                .components
+                .iter()
+                .all(|c| c.component.starts_with("node-")));
+        }
+    }
+}
+
+#[test]
+fn an_agent_killed_mid_run_fails_the_repetition_in_flight() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret\n").expect("token");
+    let a = Node::start(dir.path(), "node-a", 30.0, &token);
+    let mut b = Node::start(dir.path(), "node-b", 70.0, &token);
+    let suite = suite(dir.path(), 200);
+    let mut run = bench(dir.path(), &suite, &format!("{},{}", a.url, b.url), &token)
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("bench");
+    let db = dir.path().join("r.sqlite");
+    let t0 = Instant::now();
+    loop {
+        let stored = powerhungry_store::Store::open(&db)
+            .ok()
+            .and_then(|s| s.list_runs().ok())
+            .and_then(|r| r.first().map(|r| r.repetitions))
+            .unwrap_or(0);
+        if stored >= 1 {
+            break;
+        }
+        assert!(
+            run.try_wait().expect("try_wait").is_none(),
+            "bench ended early"
+        );
+        assert!(t0.elapsed() < Duration::from_secs(300), "nothing stored");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    b.kill();
+    let out = run.wait_with_output().expect("bench ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("node node-b"), "{stderr}");
+    let store = powerhungry_store::Store::open(&db).expect("store");
+    let stored = store.load_run(1).expect("run");
+    assert!(stored.repetitions.len() < 200);
+    for rep in &stored.repetitions {
+        for w in &rep.windows {
+            for node in ["node-a", "node-b"] {
+                assert!(
+                    w.components
+                        .iter()
+                        .any(|c| c.component == format!("{node}/cpu-package0")),
+                    "every stored window has both nodes: {w:?}"
+                );
+            }
+        }
+    }
+}
