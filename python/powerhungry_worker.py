@@ -1,0 +1,212 @@
+"""powerhungry's Python worker: runs one Hugging Face pipeline for the harness.
+
+The harness (crates/backend-python) starts this file with the user's Python and owns everything
+else: the meter, the windows, the sample, the scoring. It speaks one JSON object per line:
+
+    request  {"id": 7, "op": "infer", ...}
+    answer   {"id": 7, "ok": true, ...}  or  {"id": 7, "ok": false, "error": "...", ...}
+
+Ops: handshake, load, warmup, infer, unload, exit. The protocol is versioned (PROTOCOL); the
+harness refuses a worker of another version. Only answers go to stdout: everything a library
+prints goes to stderr (which the harness keeps the last lines of, for errors).
+"""
+
+import json
+import sys
+import time
+
+PROTOCOL = 1
+
+# The real stdout is ours alone; anything else that prints lands on stderr.
+_answers = sys.stdout
+sys.stdout = sys.stderr
+
+_state = {"pipe": None, "task": None, "device": "cpu", "call_kwargs": {}}
+
+
+class MissingPackage(Exception):
+    def __init__(self, package):
+        super().__init__(f"the Python package `{package}` is not installed")
+        self.package = package
+
+
+def _import(name):
+    try:
+        return __import__(name)
+    except ImportError as e:
+        raise MissingPackage(name) from e
+
+
+def _version(name):
+    try:
+        return __import__(name).__version__
+    except ImportError:
+        return None
+
+
+def _sync():
+    """Wait for queued GPU kernels, so their energy is billed to the window they belong to."""
+    if _state["device"].startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def handshake(_req):
+    import platform
+
+    cuda, device_name = False, platform.processor() or platform.machine()
+    try:
+        import torch
+
+        cuda = bool(torch.cuda.is_available())
+        if cuda:
+            device_name = torch.cuda.get_device_name(0)
+    except ImportError:
+        pass
+    return {
+        "protocol": PROTOCOL,
+        "python": platform.python_version(),
+        "torch": _version("torch"),
+        "transformers": _version("transformers"),
+        "diffusers": _version("diffusers"),
+        "cuda": cuda,
+        "device_name": device_name,
+    }
+
+
+def load(req):
+    _import("torch")
+    transformers = _import("transformers")
+    import torch
+
+    # A failed load must not leave the previous pipeline answering.
+    _state["pipe"], _state["task"] = None, None
+    kwargs = dict(req.get("kwargs") or {})
+    device = req.get("device") or "cpu"
+    if req.get("dtype"):
+        kwargs["torch_dtype"] = getattr(torch, req["dtype"])
+    _state["pipe"] = transformers.pipeline(req["task"], model=req["model"], device=device, **kwargs)
+    _state["task"] = req["task"]
+    _state["device"] = device
+    _state["call_kwargs"] = dict(req.get("call_kwargs") or {})
+    _sync()
+    pipe = _state["pipe"]
+    tok = getattr(pipe, "tokenizer", None)
+    model = pipe.model
+    return {
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "model_class": type(model).__name__,
+        "mask_token": getattr(tok, "mask_token", None) if tok is not None else None,
+    }
+
+
+def _count_tokens(text):
+    tok = getattr(_state["pipe"], "tokenizer", None)
+    if tok is None or not isinstance(text, str):
+        return 0
+    return len(tok(text, add_special_tokens=False)["input_ids"])
+
+
+def _generated_text(out):
+    """The text a generating pipeline returned, for counting its tokens."""
+    first = out[0] if isinstance(out, list) and out else out
+    if isinstance(first, dict):
+        return first.get("generated_text") or first.get("summary_text")
+    return None
+
+
+def _call(item):
+    pipe = _state["pipe"]
+    if isinstance(item, dict):
+        return pipe(**item, **_state["call_kwargs"])
+    return pipe(item, **_state["call_kwargs"])
+
+
+def _plain(value):
+    """Pipeline outputs as JSON: numpy scalars to numbers, tuples to lists."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):
+        return value.item()
+    return value
+
+
+def infer(req):
+    if _state["pipe"] is None:
+        raise RuntimeError("infer before load")
+    results = []
+    for item in req["inputs"]:
+        start = time.perf_counter_ns()
+        out = _call(item)
+        _sync()
+        seconds = (time.perf_counter_ns() - start) / 1e9
+        text_in = item.get("question", "") + " " + item.get("context", "") if isinstance(item, dict) else item
+        results.append(
+            {
+                "output": _plain(out),
+                "seconds": seconds,
+                "input_tokens": _count_tokens(text_in),
+                "output_tokens": _count_tokens(_generated_text(out)),
+            }
+        )
+    return {"results": results}
+
+
+def warmup(req):
+    return infer(req)
+
+
+def unload(_req):
+    _state["pipe"] = None
+    import gc
+
+    gc.collect()
+    if _state["device"].startswith("cuda"):
+        import torch
+
+        torch.cuda.empty_cache()
+    return {}
+
+
+OPS = {"handshake": handshake, "load": load, "infer": infer, "warmup": warmup, "unload": unload}
+
+
+def _answer(obj):
+    _answers.write(json.dumps(obj) + "\n")
+    _answers.flush()
+
+
+def main():
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            req = json.loads(line)
+        except ValueError as e:
+            _answer({"id": None, "ok": False, "error": f"not a JSON request: {e}"})
+            continue
+        rid, op = req.get("id"), req.get("op")
+        if op == "exit":
+            _answer({"id": rid, "ok": True})
+            return
+        handler = OPS.get(op)
+        if handler is None:
+            _answer({"id": rid, "ok": False, "error": f"unknown op {op!r}"})
+            continue
+        try:
+            _answer({"id": rid, "ok": True, **handler(req)})
+        except MissingPackage as e:
+            _answer({"id": rid, "ok": False, "error": str(e), "missing_package": e.package})
+        except Exception as e:  # the harness fails the repetition with this and stderr's tail
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+            _answer({"id": rid, "ok": False, "error": f"{type(e).__name__}: {e}"})
+
+
+if __name__ == "__main__":
+    main()
