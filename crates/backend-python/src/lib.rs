@@ -80,6 +80,9 @@ pub fn load_spec(
         // Never reach the network unless asked: transformers reads the cache only.
         env.push(("HF_HUB_OFFLINE".to_string(), "1".to_string()));
     }
+    if let Some(gpus) = &o.cuda_visible_devices {
+        env.push(("CUDA_VISIBLE_DEVICES".to_string(), gpus.clone()));
+    }
     Ok(LoadSpec {
         spawn: Spawn {
             python: o.python(ctx.python.as_deref()),
@@ -99,4 +102,71 @@ pub fn load_spec(
         label_map: o.label_map.clone(),
         timeout: Duration::from_secs_f64(o.timeout_s.unwrap_or(600.0)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suite_options_become_the_load_spec() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("m")).expect("mkdir");
+        let options: toml::Table = toml::from_str(
+            "python = \"/opt/py/bin/python\"\ndevice = \"cuda\"\ndtype = \"float16\"\n\
+             cuda_visible_devices = \"1\"\ncall_kwargs = { max_new_tokens = 4 }\ntimeout_s = 2.5",
+        )
+        .expect("toml");
+        let ctx = SuiteContext {
+            base_dir: dir.path().into(),
+            ..Default::default()
+        };
+        let s = load_spec(Some("m"), &options, TaskName::TextGeneration, &ctx).expect("spec");
+        assert_eq!(s.spawn.python, "/opt/py/bin/python");
+        assert_eq!(s.pipeline, "text-generation");
+        assert_eq!(s.model, dir.path().join("m").to_string_lossy());
+        assert_eq!(
+            (s.device.as_str(), s.dtype.as_deref()),
+            ("cuda", Some("float16"))
+        );
+        assert_eq!(s.timeout, Duration::from_millis(2500));
+        // The study's limit overridden, its other default kept.
+        assert_eq!(s.call_kwargs["max_new_tokens"], 4);
+        assert_eq!(s.call_kwargs["return_full_text"], false);
+        assert!(s
+            .spawn
+            .env
+            .contains(&("CUDA_VISIBLE_DEVICES".into(), "1".into())));
+        assert!(s.spawn.env.contains(&("HF_HUB_OFFLINE".into(), "1".into())));
+        // --python wins over the option.
+        let ctx = SuiteContext {
+            python: Some("/usr/bin/python3".into()),
+            ..ctx
+        };
+        let s = load_spec(Some("m"), &options, TaskName::TextGeneration, &ctx).expect("spec");
+        assert_eq!(s.spawn.python, "/usr/bin/python3");
+        for (bad, want) in [
+            ("dtype = \"half\"", "`dtype`"),
+            ("timeout_s = 0", "`timeout_s`"),
+            ("devise = \"cuda\"", "devise"),
+        ] {
+            let t: toml::Table = toml::from_str(bad).expect("toml");
+            let e = format!(
+                "{:#}",
+                load_spec(Some("m"), &t, TaskName::TextGeneration, &ctx).unwrap_err()
+            );
+            assert!(e.contains(want), "{bad}: {e}");
+        }
+        let e = format!(
+            "{:#}",
+            load_spec(
+                Some("org/not-cached"),
+                &toml::Table::new(),
+                TaskName::TextGeneration,
+                &ctx
+            )
+            .unwrap_err()
+        );
+        assert!(e.contains("Hugging Face cache"), "{e}");
+    }
 }

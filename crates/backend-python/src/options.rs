@@ -21,6 +21,9 @@ pub struct PipelineOptions {
     pub pipeline: Option<String>,
     /// `cpu` (default), `cuda`, `cuda:0`.
     pub device: Option<String>,
+    /// The GPUs the worker sees (`CUDA_VISIBLE_DEVICES`, e.g. "1"): the one the meter counts
+    /// should be the one the model runs on; `device = "cuda"` is then the first of them.
+    pub cuda_visible_devices: Option<String>,
     /// A torch dtype name: `float16`, `bfloat16`, `float32`.
     pub dtype: Option<String>,
     /// Keyword arguments of `transformers.pipeline(...)`.
