@@ -6,7 +6,7 @@ else: the meter, the windows, the sample, the scoring. It speaks one JSON object
     request  {"id": 7, "op": "infer", ...}
     answer   {"id": 7, "ok": true, ...}  or  {"id": 7, "ok": false, "error": "...", ...}
 
-Ops: handshake, load, warmup, infer, unload, exit. The protocol is versioned (PROTOCOL); the
+Ops: handshake, load, warmup, infer, unload, load_embedder, embed, exit. The protocol is versioned (PROTOCOL); the
 harness refuses a worker of another version. Only answers go to stdout: everything a library
 prints goes to stderr (which the harness keeps the last lines of, for errors).
 """
@@ -21,7 +21,7 @@ PROTOCOL = 1
 _answers = sys.stdout
 sys.stdout = sys.stderr
 
-_state = {"pipe": None, "task": None, "device": "cpu", "call_kwargs": {}}
+_state = {"pipe": None, "task": None, "device": "cpu", "call_kwargs": {}, "embedder": None}
 
 
 class MissingPackage(Exception):
@@ -155,12 +155,42 @@ def infer(req):
     return {"results": results}
 
 
+def load_embedder(req):
+    """A sentence-transformers model (embeddings for the traditional classifiers)."""
+    _import("torch")
+    st = _import("sentence_transformers")
+    _state["embedder"] = None
+    device = req.get("device") or "cpu"
+    model = st.SentenceTransformer(req["model"], device=device)
+    _state["embedder"], _state["device"] = model, device
+    _sync()
+    return {
+        "dimension": model.get_sentence_embedding_dimension(),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "max_seq_length": model.max_seq_length,
+    }
+
+
+def embed(req):
+    model = _state.get("embedder")
+    if model is None:
+        raise RuntimeError("embed before load_embedder")
+    texts = req["texts"]
+    start = time.perf_counter_ns()
+    vectors = model.encode(texts, convert_to_numpy=True)
+    _sync()
+    seconds = (time.perf_counter_ns() - start) / 1e9
+    limit = model.max_seq_length
+    tokens = [min(len(ids), limit) for ids in model.tokenizer(texts)["input_ids"]]
+    return {"vectors": vectors.tolist(), "tokens": tokens, "seconds": seconds}
+
+
 def warmup(req):
     return infer(req)
 
 
 def unload(_req):
-    _state["pipe"] = None
+    _state["pipe"], _state["embedder"] = None, None
     import gc
 
     gc.collect()
@@ -171,7 +201,15 @@ def unload(_req):
     return {}
 
 
-OPS = {"handshake": handshake, "load": load, "infer": infer, "warmup": warmup, "unload": unload}
+OPS = {
+    "handshake": handshake,
+    "load": load,
+    "infer": infer,
+    "warmup": warmup,
+    "unload": unload,
+    "load_embedder": load_embedder,
+    "embed": embed,
+}
 
 
 def _answer(obj):

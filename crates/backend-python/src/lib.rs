@@ -5,12 +5,14 @@
 //! Modules: `process` (the process and the protocol), `pipeline` (the Backend), `mapping`
 //! (our inputs and outputs to the pipeline's), `options` (suite options, Python, model files).
 
+pub mod embedder;
 pub mod mapping;
 pub mod options;
 pub mod pins;
 pub mod pipeline;
 pub mod process;
 
+pub use embedder::PythonEmbedder;
 pub use options::{PipelineOptions, DEFAULT_PYTHON, PYTHON_ENV};
 pub use pipeline::{LoadSpec, PythonPipeline, WorkerVersions};
 pub use process::{Spawn, Worker, PROTOCOL_VERSION, WORKER_SOURCE};
