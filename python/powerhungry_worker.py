@@ -86,7 +86,17 @@ def load(req):
     device = req.get("device") or "cpu"
     if req.get("dtype"):
         kwargs["torch_dtype"] = getattr(torch, req["dtype"])
-    _state["pipe"] = transformers.pipeline(req["task"], model=req["model"], device=device, **kwargs)
+    gguf_file = kwargs.pop("gguf_file", None)
+    if gguf_file:
+        # A GGUF file (dequantised by transformers): model and tokenizer are built from it
+        # here, since pipeline() reads a config.json the folder does not have.
+        dtype = {"torch_dtype": kwargs.pop("torch_dtype")} if "torch_dtype" in kwargs else {}
+        model = transformers.AutoModelForCausalLM.from_pretrained(req["model"], gguf_file=gguf_file, **dtype)
+        tok = transformers.AutoTokenizer.from_pretrained(req["model"], gguf_file=gguf_file)
+        pipe = transformers.pipeline(req["task"], model=model, tokenizer=tok, device=device, **kwargs)
+    else:
+        pipe = transformers.pipeline(req["task"], model=req["model"], device=device, **kwargs)
+    _state["pipe"] = pipe
     _state["task"] = req["task"]
     _state["device"] = device
     _state["call_kwargs"] = dict(req.get("call_kwargs") or {})
@@ -116,8 +126,21 @@ def _generated_text(out):
     return None
 
 
+def _prompt_input(prompt):
+    """A zero-shot prompt ({system, user}): chat messages where the tokenizer has a chat
+    template (the pipeline renders them, assistant turn opened), else one completion string."""
+    tok = getattr(_state["pipe"], "tokenizer", None)
+    system, user = prompt.get("system"), prompt["user"]
+    if tok is not None and getattr(tok, "chat_template", None):
+        messages = [{"role": "system", "content": system}] if system else []
+        return messages + [{"role": "user", "content": user}]
+    return f"{system}\n\n{user}" if system else user
+
+
 def _call(item):
     pipe = _state["pipe"]
+    if isinstance(item, dict) and "prompt" in item:
+        return pipe(_prompt_input(item["prompt"]), **_state["call_kwargs"])
     if isinstance(item, dict):
         return pipe(**item, **_state["call_kwargs"])
     return pipe(item, **_state["call_kwargs"])
@@ -134,6 +157,15 @@ def _plain(value):
     return value
 
 
+def _input_text(item):
+    """The text an input holds, for counting its tokens."""
+    if not isinstance(item, dict):
+        return item
+    if "prompt" in item:
+        return (item["prompt"].get("system") or "") + "\n\n" + item["prompt"]["user"]
+    return item.get("question", "") + " " + item.get("context", "")
+
+
 def infer(req):
     if _state["pipe"] is None:
         raise RuntimeError("infer before load")
@@ -143,7 +175,7 @@ def infer(req):
         out = _call(item)
         _sync()
         seconds = (time.perf_counter_ns() - start) / 1e9
-        text_in = item.get("question", "") + " " + item.get("context", "") if isinstance(item, dict) else item
+        text_in = _input_text(item)
         results.append(
             {
                 "output": _plain(out),

@@ -75,6 +75,7 @@ fn main() -> Result<()> {
         pipeline_kwargs: Default::default(),
         call_kwargs: mapping::default_call_kwargs(TaskName::TextClassification),
         label_map: Default::default(),
+        prompt: None,
         timeout: Duration::from_secs(600),
     })?;
     b.prepare(

@@ -75,7 +75,10 @@ pub fn load_spec(
             _ => Ok(Default::default()),
         }
     };
-    let mut call_kwargs = mapping::default_call_kwargs(task);
+    let mut call_kwargs = match o.prompt {
+        Some(_) => mapping::zero_shot_call_kwargs(),
+        None => mapping::default_call_kwargs(task),
+    };
     call_kwargs.extend(to_json(&o.call_kwargs)?);
     let mut env = Vec::new();
     if !ctx.allow_download {
@@ -102,6 +105,7 @@ pub fn load_spec(
         pipeline_kwargs: to_json(&o.pipeline_kwargs)?,
         call_kwargs,
         label_map: o.label_map.clone(),
+        prompt: o.prompt.clone(),
         timeout: Duration::from_secs_f64(o.timeout_s.unwrap_or(600.0)),
     })
 }

@@ -22,6 +22,39 @@ pub fn default_call_kwargs(task: TaskName) -> Map<String, Value> {
     }
 }
 
+/// The call arguments of a zero-shot model: the continuation alone, greedy, a short answer.
+pub fn zero_shot_call_kwargs() -> Map<String, Value> {
+    match json!({"max_new_tokens": 16, "return_full_text": false, "do_sample": false}) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// A zero-shot input: the prompt for `input`, which the worker renders through the model's
+/// chat template (or as one completion string where it has none).
+pub fn prompt_input(
+    task: TaskName,
+    style: &powerhungry_tasks::prompts::PromptStyle,
+    input: &Input,
+    labels: &[String],
+) -> Result<Value> {
+    let p = powerhungry_tasks::prompts::build_prompt(task, style, input, labels)?;
+    Ok(json!({"prompt": {"system": p.system, "user": p.user}}))
+}
+
+/// The generated text of a zero-shot answer, parsed as the task's output.
+pub fn zero_shot_output(task: TaskName, raw: &Value, labels: &[String]) -> Result<Output> {
+    let first = match raw {
+        Value::Array(a) => a.first(),
+        other => Some(other),
+    };
+    let text = first
+        .and_then(|o| o.get("generated_text"))
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| anyhow!("{task}: unexpected zero-shot output {}", short(raw)))?;
+    Ok(powerhungry_tasks::prompts::parse_answer(task, text, labels))
+}
+
 /// One input as the worker passes it to the pipeline: a string (text, an image's path) or
 /// keyword arguments (question answering). `mask` is the tokenizer's mask token.
 pub fn pipeline_input(task: TaskName, input: &Input, mask: Option<&str>) -> Result<Value> {

@@ -35,6 +35,9 @@ pub struct PipelineOptions {
     /// Model label -> dataset label, for models whose labels are spelled otherwise.
     #[serde(default)]
     pub label_map: BTreeMap<String, String>,
+    /// Zero-shot: a generative pipeline answers the task through this prompt (`"study"`,
+    /// `"dspy-chat"` or `{ template = "..." }`) and its answer is parsed (crates/tasks prompts).
+    pub prompt: Option<powerhungry_tasks::prompts::PromptStyle>,
     /// Seconds one call may take before the worker counts as hung (default 600).
     pub timeout_s: Option<f64>,
 }

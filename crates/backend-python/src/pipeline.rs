@@ -26,6 +26,8 @@ pub struct LoadSpec {
     /// The study's defaults for the task, overridden by the suite's.
     pub call_kwargs: Map<String, Value>,
     pub label_map: BTreeMap<String, String>,
+    /// Zero-shot: the prompt a generative pipeline answers the task through.
+    pub prompt: Option<powerhungry_tasks::prompts::PromptStyle>,
     pub timeout: Duration,
 }
 
@@ -217,15 +219,22 @@ impl Backend for PythonPipeline {
         let task = self.spec.task;
         let inputs = batch
             .iter()
-            .map(|e| mapping::pipeline_input(task, &e.input, self.mask_token.as_deref()))
+            .map(|e| match &self.spec.prompt {
+                Some(style) => mapping::prompt_input(task, style, &e.input, &self.labels),
+                None => mapping::pipeline_input(task, &e.input, self.mask_token.as_deref()),
+            })
             .collect::<Result<Vec<_>>>()?;
         let answers = self.raw("infer", inputs)?;
         self.last_call_seconds = answers.iter().map(|a| a.1).collect();
         answers
             .into_iter()
             .map(|(raw, _, input_tokens, output_tokens)| {
+                let output = match &self.spec.prompt {
+                    Some(_) => mapping::zero_shot_output(task, &raw, &self.labels)?,
+                    None => mapping::output(task, &raw, &self.labels, &self.spec.label_map)?,
+                };
                 Ok(Prediction {
-                    output: mapping::output(task, &raw, &self.labels, &self.spec.label_map)?,
+                    output,
                     input_tokens,
                     output_tokens,
                 })

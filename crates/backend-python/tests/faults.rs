@@ -56,6 +56,7 @@ fn spec(python: &str, script: Option<std::path::PathBuf>, timeout: Duration) -> 
         pipeline_kwargs: Default::default(),
         call_kwargs: Default::default(),
         label_map: Default::default(),
+        prompt: None,
         timeout,
     }
 }

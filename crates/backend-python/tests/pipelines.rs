@@ -186,6 +186,7 @@ fn the_worker_answers_as_the_pipeline_called_directly() {
             pipeline_kwargs: Default::default(),
             call_kwargs: call_kwargs.clone(),
             label_map: Default::default(),
+            prompt: None,
             timeout: Duration::from_secs(300),
         })
         .unwrap_or_else(|e| panic!("{}: {e:#}", case.model));
