@@ -19,5 +19,7 @@ model = tf.AutoModelForSequenceClassification.from_pretrained(src, num_labels=2)
 model.save_pretrained(out)
 tf.AutoTokenizer.from_pretrained(src).save_pretrained(out)
 PY
-cargo run --release -q -p powerhungry-backend-python --example overhead -- \
+# The dev profile: dependencies (serde_json) are optimised there too (Cargo.toml), and a release
+# build of the example would build its dev-dependencies (candle) again.
+cargo run -q -p powerhungry-backend-python --example overhead -- \
   "$work/minilm-tc" "$shared/datasets/rt-polarity/rt-polarity.pos" "$n"
