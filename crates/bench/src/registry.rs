@@ -27,16 +27,16 @@ pub const KINDS: &[(BackendName, &[&str])] = &[
     ),
 ];
 
-/// Why a model of a backend that has not landed cannot run, or None.
-pub fn not_landed(backend: BackendName) -> Option<String> {
-    match backend {
-        BackendName::Transformers => Some(
-            "the `transformers` backend (a Python worker running Hugging Face pipelines) has \
-             not landed yet, so this model cannot run in this build; the suite's other models \
-             and its datasets are unaffected"
+/// Why a model of a (backend, kind) that has not landed cannot run, or None.
+pub fn not_landed(backend: BackendName, kind: &str) -> Option<String> {
+    match (backend, kind) {
+        (BackendName::Transformers, "diffusion-pipeline") => Some(
+            "diffusers pipelines (image generation) in the Python worker have not landed yet, \
+             so this model cannot run in this build; the suite's other models and its \
+             datasets are unaffected"
                 .into(),
         ),
-        BackendName::Traditional | BackendName::Candle => None,
+        _ => None,
     }
 }
 
@@ -78,7 +78,7 @@ pub fn check_task(backend: BackendName, kind: &str, task: TaskName) -> Result<()
     let list: Vec<&str> = tasks.iter().map(|t| t.as_str()).collect();
     Err(format!(
         "the {} kind \"{kind}\" cannot answer {task} (it answers: {}); backends for the other \
-         tasks (candle extractive and generative models, the Python transformers worker, the \
+         tasks (candle extractive and generative models, the \
          OpenAI-compatible client) have not landed yet",
         backend.as_str(),
         if list.is_empty() {
@@ -113,6 +113,11 @@ pub trait BackendFactory {
     /// None when the model's files are all there; otherwise what is missing and how to get it.
     fn missing(&self, spec: &ModelSpec) -> Option<String>;
     fn load(&self, spec: &ModelSpec) -> Result<Box<dyn Backend>>;
+    /// `load` for a known task: backends whose construction depends on it (a transformers
+    /// pipeline) build it here, inside the load window. The runner calls this one.
+    fn load_for_task(&self, spec: &ModelSpec, _task: TaskName) -> Result<Box<dyn Backend>> {
+        self.load(spec)
+    }
 }
 
 /// The backends built into powerhungry: traditional models (optionally on candle sentence
@@ -124,6 +129,9 @@ pub struct Registry {
     /// Let hf-hub download models missing from the cache (`--allow-download`); off by default,
     /// so runs never reach the network unless asked.
     pub allow_download: bool,
+    /// `--python`: the interpreter of the transformers worker (over the model's option and
+    /// POWERHUNGRY_PYTHON).
+    pub python: Option<String>,
 }
 
 /// Environment variable naming a folder that holds all-MiniLM-L6-v2 (config.json,
@@ -222,6 +230,7 @@ impl Registry {
         Registry {
             base_dir: base_dir.into(),
             allow_download: false,
+            python: None,
         }
     }
 
@@ -341,8 +350,12 @@ impl Registry {
 
 impl BackendFactory for Registry {
     fn missing(&self, spec: &ModelSpec) -> Option<String> {
-        if let Some(why) = not_landed(spec.backend) {
+        if let Some(why) = not_landed(spec.backend, &spec.kind) {
             return Some(why);
+        }
+        if spec.backend == BackendName::Transformers {
+            let ctx = self.python_context();
+            return powerhungry_backend_python::missing(spec.model.as_deref(), &spec.options, &ctx);
         }
         if !Self::needs_weights(spec) {
             return None;
@@ -353,12 +366,20 @@ impl BackendFactory for Registry {
         self.files(spec).err().map(|e| format!("{e:#}"))
     }
 
+    fn load_for_task(&self, spec: &ModelSpec, task: TaskName) -> Result<Box<dyn Backend>> {
+        match spec.backend {
+            BackendName::Transformers => self.python_pipeline(spec, task),
+            _ => self.load(spec),
+        }
+    }
+
     fn load(&self, spec: &ModelSpec) -> Result<Box<dyn Backend>> {
         match spec.backend {
-            BackendName::Transformers => {
-                let why = not_landed(spec.backend).unwrap_or_default();
-                anyhow::bail!("model `{}`: {why}", spec.name)
-            }
+            BackendName::Transformers => anyhow::bail!(
+                "model `{}`: internal: a transformers pipeline is built for the dataset's task \
+                 (load_for_task)",
+                spec.name
+            ),
             BackendName::Traditional => {
                 let embedder = if spec.kind.starts_with("embedding-") {
                     Some(self.embedder(spec)?)
@@ -380,6 +401,28 @@ impl BackendFactory for Registry {
 }
 
 impl Registry {
+    fn python_context(&self) -> powerhungry_backend_python::SuiteContext {
+        powerhungry_backend_python::SuiteContext {
+            base_dir: self.base_dir.clone(),
+            allow_download: self.allow_download,
+            python: self.python.clone(),
+        }
+    }
+
+    /// A transformers pipeline in the Python worker, built for `task`.
+    fn python_pipeline(&self, spec: &ModelSpec, task: TaskName) -> Result<Box<dyn Backend>> {
+        if let Some(why) = not_landed(spec.backend, &spec.kind) {
+            anyhow::bail!("model `{}`: {why}", spec.name);
+        }
+        let ctx = self.python_context();
+        let load =
+            powerhungry_backend_python::load_spec(spec.model.as_deref(), &spec.options, task, &ctx)
+                .map_err(|e| anyhow::anyhow!("model `{}`: {e:#}", spec.name))?;
+        Ok(Box::new(powerhungry_backend_python::PythonPipeline::load(
+            load,
+        )?))
+    }
+
     #[cfg(feature = "candle")]
     fn embedder(&self, spec: &ModelSpec) -> Result<Box<dyn powerhungry_tasks::TextEmbedder>> {
         let files = self.files(spec)?;

@@ -128,9 +128,9 @@ pub enum BackendName {
     Traditional,
     /// Transformer models in pure Rust.
     Candle,
-    /// Hugging Face transformers and diffusers pipelines in a Python worker. Named so that
-    /// suites can list the study's models now; the worker has not landed yet, so such a model
-    /// is "missing" (skipped with `if_missing = "skip"`, else refused before anything runs).
+    /// Hugging Face transformers pipelines in a Python worker (crates/backend-python). A Hub
+    /// model not in the local cache, or a diffusers pipeline (not landed), is "missing"
+    /// (skipped with `if_missing = "skip"`, else refused before anything runs).
     Transformers,
 }
 

@@ -65,7 +65,9 @@ pub(crate) fn run_one(
     let split = ctx.data.split_for(index);
 
     progress.phase("load");
-    let (mut backend, e) = measured(meter, Phase::Load, || ctx.factory.load(ctx.model))?;
+    let (mut backend, e) = measured(meter, Phase::Load, || {
+        ctx.factory.load_for_task(ctx.model, ctx.data.entry.task)
+    })?;
     windows.push(window(Phase::Load, 0, &e));
     warnings.extend(e.warnings);
     // The task and the label set (zero-shot models build prompts and parse answers with them).

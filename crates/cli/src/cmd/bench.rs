@@ -80,6 +80,10 @@ pub struct Args {
     /// (off by default: runs never touch the network unless asked).
     #[arg(long)]
     pub allow_download: bool,
+    /// The Python that runs `transformers` models (over a model's `python` option and
+    /// POWERHUNGRY_PYTHON; default python3).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<String>,
     /// Power sampling interval of the meter in milliseconds (counters are read exactly at
     /// every window boundary whatever this is).
     #[arg(long, default_value_t = 100, value_name = "MS", help_heading = "Meter")]
@@ -195,6 +199,7 @@ pub fn run(args: Args) -> Result<u8> {
     };
     let mut registry = Registry::new(suite.base_dir());
     registry.allow_download = args.allow_download;
+    registry.python = args.python.clone();
     let hash = suite.hash(&opts.protocol);
     let latest_before = store.latest_run()?;
     let outcome = runner::run(

@@ -1,0 +1,178 @@
+//! Hugging Face pipelines in a Python worker process (python/powerhungry_worker.py, embedded),
+//! behind our `Backend`. The harness owns the meter, windows, sample and scoring; the worker
+//! only builds the pipeline and answers inputs over a versioned JSON-lines protocol.
+//!
+//! Modules: `process` (the process and the protocol), `pipeline` (the Backend), `mapping`
+//! (our inputs and outputs to the pipeline's), `options` (suite options, Python, model files).
+
+pub mod embedder;
+pub mod mapping;
+pub mod options;
+pub mod pins;
+pub mod pipeline;
+pub mod process;
+
+pub use embedder::PythonEmbedder;
+pub use options::{PipelineOptions, DEFAULT_PYTHON, PYTHON_ENV};
+pub use pipeline::{LoadSpec, PythonPipeline, WorkerVersions};
+pub use process::{Spawn, Worker, PROTOCOL_VERSION, WORKER_SOURCE};
+
+use anyhow::Result;
+use powerhungry_tasks::TaskName;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What the suite runner knows beyond the model's own entry.
+#[derive(Debug, Clone, Default)]
+pub struct SuiteContext {
+    /// The suite's folder (relative model paths).
+    pub base_dir: PathBuf,
+    pub allow_download: bool,
+    /// `--python`, which wins over the model's option and POWERHUNGRY_PYTHON.
+    pub python: Option<String>,
+}
+
+/// None when the model can be loaded: options valid, Python found, weights local (or
+/// downloads allowed). Otherwise why not, said so a user can fix it.
+pub fn missing(model: Option<&str>, options: &toml::Table, ctx: &SuiteContext) -> Option<String> {
+    let check = || -> Result<()> {
+        let o = PipelineOptions::parse(options)?;
+        let python = o.python(ctx.python.as_deref());
+        if !process::python_found(&python) {
+            anyhow::bail!(
+                "Python not found: `{python}` (from --python, the model's `python` option, \
+                 {PYTHON_ENV}, or the default {DEFAULT_PYTHON}) is not a file or on PATH; \
+                 install Python 3 with `pip install -r python/requirements-worker.txt`, or \
+                 name the interpreter"
+            );
+        }
+        let Some(model) = model else {
+            anyhow::bail!(
+                "a transformers pipeline model needs `model` (a folder or a Hugging Face id)"
+            )
+        };
+        options::locate_model(model, &ctx.base_dir, ctx.allow_download)?;
+        Ok(())
+    };
+    check().err().map(|e| format!("{e:#}"))
+}
+
+/// The LoadSpec of a suite's model for `task`.
+pub fn load_spec(
+    model: Option<&str>,
+    options: &toml::Table,
+    task: TaskName,
+    ctx: &SuiteContext,
+) -> Result<LoadSpec> {
+    let o = PipelineOptions::parse(options)?;
+    let Some(model) = model else {
+        anyhow::bail!("a transformers pipeline model needs `model` (a folder or a Hugging Face id)")
+    };
+    let located = options::locate_model(model, &ctx.base_dir, ctx.allow_download)?;
+    let to_json = |t: &toml::Table| -> Result<serde_json::Map<String, serde_json::Value>> {
+        match serde_json::to_value(t)? {
+            serde_json::Value::Object(m) => Ok(m),
+            _ => Ok(Default::default()),
+        }
+    };
+    let mut call_kwargs = match o.prompt {
+        Some(_) => mapping::zero_shot_call_kwargs(),
+        None => mapping::default_call_kwargs(task),
+    };
+    call_kwargs.extend(to_json(&o.call_kwargs)?);
+    let mut env = Vec::new();
+    if !ctx.allow_download {
+        // Never reach the network unless asked: transformers reads the cache only.
+        env.push(("HF_HUB_OFFLINE".to_string(), "1".to_string()));
+    }
+    if let Some(gpus) = &o.cuda_visible_devices {
+        env.push(("CUDA_VISIBLE_DEVICES".to_string(), gpus.clone()));
+    }
+    Ok(LoadSpec {
+        spawn: Spawn {
+            python: o.python(ctx.python.as_deref()),
+            script: None,
+            env,
+        },
+        task,
+        pipeline: o
+            .pipeline
+            .clone()
+            .unwrap_or_else(|| task.pipeline().to_string()),
+        model: located,
+        device: o.device.clone().unwrap_or_else(|| "cpu".into()),
+        dtype: o.dtype.clone(),
+        pipeline_kwargs: to_json(&o.pipeline_kwargs)?,
+        call_kwargs,
+        label_map: o.label_map.clone(),
+        prompt: o.prompt.clone(),
+        timeout: Duration::from_secs_f64(o.timeout_s.unwrap_or(600.0)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suite_options_become_the_load_spec() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("m")).expect("mkdir");
+        let options: toml::Table = toml::from_str(
+            "python = \"/opt/py/bin/python\"\ndevice = \"cuda\"\ndtype = \"float16\"\n\
+             cuda_visible_devices = \"1\"\ncall_kwargs = { max_new_tokens = 4 }\ntimeout_s = 2.5",
+        )
+        .expect("toml");
+        let ctx = SuiteContext {
+            base_dir: dir.path().into(),
+            ..Default::default()
+        };
+        let s = load_spec(Some("m"), &options, TaskName::TextGeneration, &ctx).expect("spec");
+        assert_eq!(s.spawn.python, "/opt/py/bin/python");
+        assert_eq!(s.pipeline, "text-generation");
+        assert_eq!(s.model, dir.path().join("m").to_string_lossy());
+        assert_eq!(
+            (s.device.as_str(), s.dtype.as_deref()),
+            ("cuda", Some("float16"))
+        );
+        assert_eq!(s.timeout, Duration::from_millis(2500));
+        // The study's limit overridden, its other default kept.
+        assert_eq!(s.call_kwargs["max_new_tokens"], 4);
+        assert_eq!(s.call_kwargs["return_full_text"], false);
+        assert!(s
+            .spawn
+            .env
+            .contains(&("CUDA_VISIBLE_DEVICES".into(), "1".into())));
+        assert!(s.spawn.env.contains(&("HF_HUB_OFFLINE".into(), "1".into())));
+        // --python wins over the option.
+        let ctx = SuiteContext {
+            python: Some("/usr/bin/python3".into()),
+            ..ctx
+        };
+        let s = load_spec(Some("m"), &options, TaskName::TextGeneration, &ctx).expect("spec");
+        assert_eq!(s.spawn.python, "/usr/bin/python3");
+        for (bad, want) in [
+            ("dtype = \"half\"", "`dtype`"),
+            ("timeout_s = 0", "`timeout_s`"),
+            ("devise = \"cuda\"", "devise"),
+        ] {
+            let t: toml::Table = toml::from_str(bad).expect("toml");
+            let e = format!(
+                "{:#}",
+                load_spec(Some("m"), &t, TaskName::TextGeneration, &ctx).unwrap_err()
+            );
+            assert!(e.contains(want), "{bad}: {e}");
+        }
+        let e = format!(
+            "{:#}",
+            load_spec(
+                Some("org/not-cached"),
+                &toml::Table::new(),
+                TaskName::TextGeneration,
+                &ctx
+            )
+            .unwrap_err()
+        );
+        assert!(e.contains("Hugging Face cache"), "{e}");
+    }
+}
