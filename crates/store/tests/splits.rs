@@ -30,7 +30,7 @@ fn splits_round_trip_and_must_match_on_resume() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("s.sqlite");
     let mut store = Store::open(&path)?;
-    assert_eq!(store.schema_version()?, 4);
+    assert_eq!(store.schema_version()?, powerhungry_store::SCHEMA_VERSION);
     let run = store.begin_run(&start())?;
     let d = DatasetRecord {
         name: "d".into(),
