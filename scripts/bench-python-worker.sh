@@ -21,5 +21,5 @@ tf.AutoTokenizer.from_pretrained(src).save_pretrained(out)
 PY
 # The dev profile: dependencies (serde_json) are optimised there too (Cargo.toml), and a release
 # build of the example would build its dev-dependencies (candle) again.
-cargo run -q -p powerhungry-backend-python --example overhead -- \
+cargo run -q -p powerhungry-backend-python --example worker_overhead -- \
   "$work/minilm-tc" "$shared/datasets/rt-polarity/rt-polarity.pos" "$n"

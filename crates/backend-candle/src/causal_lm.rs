@@ -507,6 +507,7 @@ impl CausalLm {
                     output: parse_answer(task, &text, &self.labels),
                     input_tokens: ids.len() as u32,
                     output_tokens: g.tokens.len() as u32,
+                    request: None,
                 })
             }
             ZeroShotMode::LogLikelihood => {
@@ -524,6 +525,7 @@ impl CausalLm {
                     output: Output::Label(self.labels[best].clone()),
                     input_tokens: ids.len() as u32,
                     output_tokens: 0,
+                    request: None,
                 })
             }
         }

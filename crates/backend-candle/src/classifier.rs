@@ -151,6 +151,7 @@ impl Backend for SequenceClassifier {
                     output: Output::Label(label.clone()),
                     input_tokens: n as u32,
                     output_tokens: 0,
+                    request: None,
                 })
             })
             .collect()

@@ -237,6 +237,7 @@ impl Backend for PythonPipeline {
                     output,
                     input_tokens,
                     output_tokens,
+                    request: None,
                 })
             })
             .collect()

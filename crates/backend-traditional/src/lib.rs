@@ -482,6 +482,7 @@ impl Backend for TraditionalBackend {
                 output: Output::Label(label.to_string()),
                 input_tokens,
                 output_tokens: 0,
+                request: None,
             })
             .collect())
     }

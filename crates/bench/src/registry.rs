@@ -25,6 +25,7 @@ pub const KINDS: &[(BackendName, &[&str])] = &[
         BackendName::Transformers,
         &["pipeline", "diffusion-pipeline"],
     ),
+    (BackendName::Openai, &["causal-lm"]),
 ];
 
 /// Why a model of a (backend, kind) that has not landed cannot run, or None.
@@ -59,6 +60,7 @@ pub fn tasks_of(backend: BackendName, kind: &str) -> &'static [TaskName] {
             TaskName::ImageCaptioning,
         ],
         (BackendName::Transformers, "diffusion-pipeline") => &[TaskName::ImageGeneration],
+        (BackendName::Openai, "causal-lm") => powerhungry_backend_openai::TASKS,
         (BackendName::Candle, "causal-lm") => &[
             TaskName::TextClassification,
             TaskName::ExtractiveQa,
@@ -78,8 +80,7 @@ pub fn check_task(backend: BackendName, kind: &str, task: TaskName) -> Result<()
     let list: Vec<&str> = tasks.iter().map(|t| t.as_str()).collect();
     Err(format!(
         "the {} kind \"{kind}\" cannot answer {task} (it answers: {}); backends for the other \
-         tasks (candle extractive and generative models, the \
-         OpenAI-compatible client) have not landed yet",
+         tasks (candle extractive and generative models) have not landed yet",
         backend.as_str(),
         if list.is_empty() {
             "nothing".to_string()
@@ -87,6 +88,25 @@ pub fn check_task(backend: BackendName, kind: &str, task: TaskName) -> Result<()
             list.join(", ")
         }
     ))
+}
+
+/// Options checked when the suite is read, before anything runs: a served model's options
+/// (names the key), and its `concurrency` against the protocol's batch (the runner hands the
+/// model one batch at a time, so no more than `batch_size` requests can be in flight).
+pub fn check_options(spec: &ModelSpec, protocol: &crate::suite::Protocol) -> Result<(), String> {
+    if spec.backend != BackendName::Openai {
+        return Ok(());
+    }
+    let cfg =
+        powerhungry_backend_openai::Config::from_options(spec.model.as_deref(), &spec.options)
+            .map_err(|e| format!("{e:#}"))?;
+    if cfg.concurrency > protocol.batch_size as usize {
+        return Err(format!(
+            "`concurrency` = {} needs `protocol.batch_size` >= {0} (the runner hands the model              batches of {}; no more requests than that can be in flight)",
+            cfg.concurrency, protocol.batch_size
+        ));
+    }
+    Ok(())
 }
 
 /// Whether `kind` exists for `backend`; the error says what would have been accepted.
@@ -357,6 +377,14 @@ impl BackendFactory for Registry {
             let ctx = self.python_context();
             return powerhungry_backend_python::missing(spec.model.as_deref(), &spec.options, &ctx);
         }
+        if spec.backend == BackendName::Openai {
+            // Before any window: the server is up, speaks the dialect, serves the model, and
+            // the API key variable (if named) is set.
+            return openai_config(spec)
+                .and_then(|c| powerhungry_backend_openai::preflight(&c))
+                .err()
+                .map(|e| format!("{e:#}"));
+        }
         if !Self::needs_weights(spec) {
             return None;
         }
@@ -388,6 +416,9 @@ impl BackendFactory for Registry {
                 };
                 powerhungry_backend_traditional::build(&spec.kind, &spec.options, embedder)
             }
+            BackendName::Openai => Ok(Box::new(
+                powerhungry_backend_openai::OpenAiBackend::connect(openai_config(spec)?)?,
+            )),
             BackendName::Candle if spec.kind == "causal-lm" => self.causal_lm(spec),
             BackendName::Candle => {
                 if !spec.options.is_empty() {
@@ -463,6 +494,12 @@ impl Registry {
     fn sequence_classifier(&self, spec: &ModelSpec) -> Result<Box<dyn Backend>> {
         Err(without_candle(spec))
     }
+}
+
+/// A served model's client configuration, errors naming the model.
+fn openai_config(spec: &ModelSpec) -> Result<powerhungry_backend_openai::Config> {
+    powerhungry_backend_openai::Config::from_options(spec.model.as_deref(), &spec.options)
+        .map_err(|e| anyhow::anyhow!("model \"{}\": {e:#}", spec.name))
 }
 
 /// The error of a model that needs candle in a build without it.

@@ -195,6 +195,8 @@ impl WindowRecord {
     }
 }
 
+pub use powerhungry_tasks::RequestStats;
+
 /// One measured inference.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InferenceRecord {
@@ -208,6 +210,10 @@ pub struct InferenceRecord {
     /// The prediction as text (a class label for classification).
     pub prediction: String,
     pub gold: Option<String>,
+    /// The request's own timings and tokens' source, for a served model (table
+    /// `request_stats`); None for models run in process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<powerhungry_tasks::RequestStats>,
 }
 
 /// A metric of a repetition, scored on that repetition's own predictions.

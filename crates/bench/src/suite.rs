@@ -132,6 +132,9 @@ pub enum BackendName {
     /// model not in the local cache, or a diffusers pipeline (not landed), is "missing"
     /// (skipped with `if_missing = "skip"`, else refused before anything runs).
     Transformers,
+    /// A model behind an OpenAI-compatible server (vLLM, TGI, llama.cpp, Ollama): options
+    /// `base_url`, `api`, `stream`, `api_key_env`, `concurrency`, `timeout`, ... (docs/openai.md).
+    Openai,
 }
 
 impl BackendName {
@@ -140,6 +143,7 @@ impl BackendName {
             BackendName::Traditional => "traditional",
             BackendName::Candle => "candle",
             BackendName::Transformers => "transformers",
+            BackendName::Openai => "openai",
         }
     }
 }
@@ -350,6 +354,8 @@ fn validate(suite: &Suite, file: &str, text: &str) -> Result<(), SuiteError> {
         }
         crate::registry::check_kind(m.backend, &m.kind)
             .map_err(|msg| err(format!("models[{i}].kind"), msg))?;
+        crate::registry::check_options(m, &suite.protocol)
+            .map_err(|msg| err(format!("models[{i}].options"), msg))?;
         for d in m.datasets.iter().flatten() {
             if !suite.datasets.iter().any(|e| &e.name == d) {
                 return Err(err(

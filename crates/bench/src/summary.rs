@@ -446,6 +446,7 @@ mod tests {
                     output_tokens: 0,
                     prediction: "a".into(),
                     gold: Some("a".into()),
+                    request: None,
                 })
                 .collect(),
             metrics: vec![MetricValue {

@@ -50,6 +50,7 @@ impl Backend for Rule {
                     output: Output::Label(if good { "pos" } else { "neg" }.into()),
                     input_tokens: t.split_whitespace().count() as u32,
                     output_tokens: 0,
+                    request: None,
                 }
             })
             .collect())
@@ -457,6 +458,7 @@ impl Backend for Flaky {
                 output: Output::Label("pos".into()),
                 input_tokens: 1,
                 output_tokens: 0,
+                request: None,
             })
             .collect())
     }

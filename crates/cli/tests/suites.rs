@@ -5,8 +5,15 @@
 //! is stored. Needs the real MiniLM and SmolLM2
 //! files (scripts/test.sh fetches them; crates/testkit has the rule for a missing one).
 
+mod llama_server;
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
+
+/// The served model's name in suites/zschache-hartwig-served.toml, and its base URL there
+/// (the test points the suite at the real server's port instead).
+const SERVED_ALIAS: &str = "smollm2-135m-instruct";
+const SUITE_BASE_URL: &str = "http://127.0.0.1:8080/v1";
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -45,6 +52,28 @@ fn run_suite(path: &Path) {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
+    // A suite of served models runs against llama.cpp's real server, started here on a free
+    // port (the suite's copy points there; its data path made absolute), on 10 inputs.
+    let (models, _) = suite_parts(path);
+    let served = models.iter().any(|(_, b)| b == "openai");
+    let mut server = None;
+    let mut path = path.to_path_buf();
+    if served {
+        let Some(s) = llama_server::start(&smollm2, SERVED_ALIAS, d) else {
+            return;
+        };
+        let text = std::fs::read_to_string(&path).expect("suite reads");
+        assert!(text.contains(SUITE_BASE_URL), "{}", path.display());
+        let data = repo().join("data");
+        let text = text
+            .replace(SUITE_BASE_URL, &s.base_url)
+            .replace("\"../data/", &format!("\"{}/", data.display()));
+        path = d.join(path.file_name().expect("file name"));
+        std::fs::write(&path, text).expect("suite copy");
+        server = Some(s);
+    }
+    let path = path.as_path();
+    let n = if served { 10 } else { 2 };
     let out = Command::cargo_bin("powerhungry")
         .expect("binary")
         .current_dir(d)
@@ -57,7 +86,7 @@ fn run_suite(path: &Path) {
         .arg(path)
         .args([
             "--inferences",
-            "2",
+            &n.to_string(),
             "--repetitions",
             "1",
             "--warmup",
@@ -113,12 +142,83 @@ fn run_suite(path: &Path) {
         // for the tasks without a quality metric, none), energy labelled.
         assert_eq!(ran.len(), datasets.len(), "{name}: `{model}`\n{stdout}");
         for r in ran {
-            assert_eq!(r["inferences"], 2, "{name}: {r}");
+            assert_eq!(r["inferences"], n, "{name}: {r}");
             assert!(
                 r["methods"].as_str().is_some_and(|m| !m.is_empty()),
                 "{name}: {r}"
             );
         }
+    }
+    if let Some(s) = server {
+        check_served_store(&d.join("r.sqlite"), n);
+        drop(s);
+    }
+}
+
+/// A served run's store: every request's stats, tokens (from `usage` when not streamed,
+/// counted chunks when streamed, as llama.cpp's stream has no usage), TTFT for streams,
+/// accuracy, and the inference window's energy.
+fn check_served_store(store: &Path, n: usize) {
+    let store = powerhungry_store::Store::open_read_only(store).expect("store opens");
+    let run = store.latest_run().expect("runs").expect("a run");
+    let run = store.load_run(run).expect("run loads");
+    assert_eq!(
+        run.repetitions.len(),
+        3,
+        "three served models, one repetition"
+    );
+    for rep in &run.repetitions {
+        let model = &rep.model;
+        assert_eq!(rep.inferences.len(), n, "{model}");
+        let streamed = model != "served-not-streamed";
+        for i in &rep.inferences {
+            let r = i
+                .request
+                .as_ref()
+                .unwrap_or_else(|| panic!("{model}: no request stats"));
+            assert_eq!(r.error, None, "{model}: {i:?}");
+            assert!(
+                i.output_tokens >= 1 && i.output_tokens <= 16,
+                "{model}: {i:?}"
+            );
+            assert!(r.e2e_s > 0.0, "{model}: {r:?}");
+            if streamed {
+                assert_eq!(r.tokens_from, "stream-chunks", "{model}");
+                let ttft = r
+                    .ttft_s
+                    .unwrap_or_else(|| panic!("{model}: no TTFT: {r:?}"));
+                assert!(ttft > 0.0 && ttft <= r.e2e_s, "{model}: {r:?}");
+                assert_eq!(
+                    r.inter_token_s.len() + 1,
+                    i.output_tokens as usize,
+                    "{model}"
+                );
+            } else {
+                assert_eq!(r.tokens_from, "usage", "{model}");
+                // The dspy prompt through SmolLM2's chat template is well over 100 tokens.
+                assert!(i.input_tokens > 100, "{model}: {i:?}");
+            }
+        }
+        let accuracy = rep
+            .metrics
+            .iter()
+            .find(|m| m.name == "accuracy")
+            .unwrap_or_else(|| panic!("{model}: no accuracy: {:?}", rep.metrics));
+        assert!((0.0..=1.0).contains(&accuracy.value), "{model}");
+        let w = rep.inference_window().expect("inference window");
+        assert!(
+            !w.components.is_empty() && w.components.iter().all(|c| c.joules > 0.0),
+            "{model}: inference energy {w:?}"
+        );
+        eprintln!(
+            "{model}: accuracy {:.2}, {} J, TTFT {:?}",
+            accuracy.value,
+            w.components.iter().map(|c| c.joules).sum::<f64>(),
+            rep.inferences
+                .iter()
+                .map(|i| i.request.as_ref().and_then(|r| r.ttft_s))
+                .collect::<Vec<_>>()
+        );
     }
 }
 
@@ -162,4 +262,5 @@ suite_tests! {
     image_captioning => "image-captioning.toml",
     image_generation => "image-generation.toml",
     zschache_hartwig => "zschache-hartwig.toml",
+    zschache_hartwig_served => "zschache-hartwig-served.toml",
 }

@@ -25,6 +25,7 @@ impl Backend for Nothing {
                 output: Output::Label("pos".into()),
                 input_tokens: 0,
                 output_tokens: 0,
+                request: None,
             })
             .collect())
     }

@@ -5,8 +5,8 @@ use crate::Store;
 use anyhow::{anyhow, Context, Result};
 use powerhungry_bench::sink::{
     latency_percentiles, ComponentEnergy, DatasetRecord, HardwareInfo, IdlePower, InferenceRecord,
-    LocationRecord, MetricValue, ModelFit, ModelRecord, Phase, RepetitionRecord, RunId, RunStart,
-    SplitIds, WindowRecord,
+    LocationRecord, MetricValue, ModelFit, ModelRecord, Phase, RepetitionRecord, RequestStats,
+    RunId, RunStart, SplitIds, WindowRecord,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
@@ -491,12 +491,48 @@ fn repetitions(c: &Connection, run: RunId, depth: Depth) -> Result<Vec<Repetitio
                     output_tokens: r.get(4)?,
                     prediction: r.get(5)?,
                     gold: r.get(6)?,
+                    request: None,
                 })
             },
         )?;
+        for (position, stats) in request_stats(c, rep_id)? {
+            if let Some(i) = rep.inferences.iter_mut().find(|i| i.position == position) {
+                i.request = Some(stats);
+            }
+        }
         out.push(rep);
     }
     Ok(out)
+}
+
+/// The per-request stats of a served model's inferences, by position.
+fn request_stats(c: &Connection, rep_id: i64) -> Result<Vec<(u32, RequestStats)>> {
+    query(
+        c,
+        "SELECT position, e2e_s, ttft_s, inter_token_json, tokens_from, retries, error
+         FROM request_stats WHERE repetition_id = ?1 ORDER BY position",
+        rep_id,
+        |r| {
+            let gaps: String = r.get(3)?;
+            Ok((
+                r.get(0)?,
+                RequestStats {
+                    e2e_s: r.get(1)?,
+                    ttft_s: r.get(2)?,
+                    inter_token_s: serde_json::from_str(&gaps).map_err(|e| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            3,
+                            rusqlite::types::Type::Text,
+                            Box::new(e),
+                        )
+                    })?,
+                    tokens_from: r.get(4)?,
+                    retries: r.get(5)?,
+                    error: r.get(6)?,
+                },
+            ))
+        },
+    )
 }
 
 fn metrics(c: &Connection, rep_id: i64) -> Result<Vec<MetricValue>> {

@@ -182,4 +182,20 @@ CREATE TABLE run_shards (
     PRIMARY KEY (run_id, shard)
 );
 "#,
+    // 6: served models (issue 11): each request's own end-to-end latency, time to first token,
+    // inter-token gaps (JSON array, seconds), where its token counts came from ('usage',
+    // 'stream-chunks', 'unknown'), retries, and its error if it failed.
+    r#"
+CREATE TABLE IF NOT EXISTS request_stats (
+    repetition_id INTEGER NOT NULL REFERENCES repetitions (id),
+    position INTEGER NOT NULL,
+    e2e_s REAL NOT NULL,
+    ttft_s REAL,
+    inter_token_json TEXT NOT NULL,
+    tokens_from TEXT NOT NULL,
+    retries INTEGER NOT NULL,
+    error TEXT,
+    PRIMARY KEY (repetition_id, position)
+);
+"#,
 ];

@@ -408,6 +408,23 @@ fn insert_repetition(tx: &Connection, run: RunId, rep: &RepetitionRecord) -> Res
             i.gold,
         ])?;
     }
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO request_stats (repetition_id, position, e2e_s, ttft_s, inter_token_json,
+            tokens_from, retries, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for i in &rep.inferences {
+        let Some(r) = &i.request else { continue };
+        stmt.execute(params![
+            rep_id,
+            i.position,
+            r.e2e_s,
+            r.ttft_s,
+            serde_json::to_string(&r.inter_token_s)?,
+            r.tokens_from,
+            r.retries,
+            r.error,
+        ])?;
+    }
     let mut stmt =
         tx.prepare_cached("INSERT INTO metrics (repetition_id, name, value) VALUES (?1, ?2, ?3)")?;
     for m in &rep.metrics {

@@ -109,6 +109,7 @@ fn repetition(index: u32) -> RepetitionRecord {
                 output_tokens: 0,
                 prediction: "pos".into(),
                 gold: Some("pos".into()),
+                request: None,
             },
             InferenceRecord {
                 position: 1,
@@ -118,6 +119,15 @@ fn repetition(index: u32) -> RepetitionRecord {
                 output_tokens: 0,
                 prediction: "pos".into(),
                 gold: None,
+                // A served model's request: its stats round-trip through `request_stats`.
+                request: Some(powerhungry_bench::sink::RequestStats {
+                    e2e_s: 0.25,
+                    ttft_s: Some(0.05),
+                    inter_token_s: vec![0.01, 0.02],
+                    tokens_from: "usage".into(),
+                    retries: 1,
+                    error: Some("HTTP 500: boom".into()),
+                }),
             },
         ],
         metrics: vec![MetricValue {

@@ -187,6 +187,30 @@ pub struct Prediction {
     pub input_tokens: u32,
     /// Tokens the model produced (0 for classifiers).
     pub output_tokens: u32,
+    /// How the request went, for a model behind a server (None for models run in process).
+    pub request: Option<RequestStats>,
+}
+
+/// One request to a served model (the OpenAI-compatible backend): its own timings, where its
+/// token counts came from, and its error if it failed (a failed request is still a
+/// prediction, scored as wrong, so nothing already measured is dropped).
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+pub struct RequestStats {
+    /// From sending the request to its last byte, retries and their waits included, seconds.
+    pub e2e_s: f64,
+    /// Time to first token: from sending to the first streamed content, seconds (None
+    /// without streaming, or when no content came).
+    pub ttft_s: Option<f64>,
+    /// Gaps between successive streamed content chunks, seconds.
+    pub inter_token_s: Vec<f64>,
+    /// Where the token counts came from: `usage` (the server's own counts), `stream-chunks`
+    /// (no usage: output tokens counted as streamed content chunks, input tokens unknown and
+    /// recorded as 0), or `unknown` (no usage, no stream: both recorded as 0).
+    pub tokens_from: String,
+    /// Times the server asked for a retry (429/503 with Retry-After) and got one.
+    pub retries: u32,
+    /// Why the request failed, if it did.
+    pub error: Option<String>,
 }
 
 /// Static facts about a loaded model, for the results store and the reports.

@@ -109,7 +109,18 @@ pub(crate) fn run_one(
         .zip(&timed)
         .map(|(ex, (_, p))| (*ex, &p.output))
         .collect();
-    let metrics = score(ctx.data.entry.task, &pairs)?;
+    let mut metrics = score(ctx.data.entry.task, &pairs)?;
+    // Served models: requests that failed (scored as wrong, so also in unparsed_fraction).
+    let failed = timed
+        .iter()
+        .filter(|(_, p)| p.request.as_ref().is_some_and(|r| r.error.is_some()))
+        .count();
+    if failed > 0 {
+        metrics.push(MetricValue {
+            name: "request_error_fraction".into(),
+            value: failed as f64 / timed.len().max(1) as f64,
+        });
+    }
     let inferences: Vec<InferenceRecord> = inputs
         .iter()
         .zip(timed)
@@ -122,6 +133,7 @@ pub(crate) fn run_one(
             output_tokens: p.output_tokens,
             prediction: p.output.record_text(),
             gold: ex.gold_text(),
+            request: p.request,
         })
         .collect();
     let info = backend.info();

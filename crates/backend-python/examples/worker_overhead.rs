@@ -3,7 +3,7 @@
 //! calling the pipeline (the study's script), in one run. Prints time per inference for both,
 //! the worker's pipeline-only time, and ours minus theirs in µs and %.
 //!
-//!     cargo run -p powerhungry-backend-python --example overhead -- \
+//!     cargo run -p powerhungry-backend-python --example worker_overhead -- \
 //!         MODEL_DIR TEXT_FILE [N] [PYTHON]
 //!
 //! scripts/bench-python-worker.sh builds a model and runs this.
