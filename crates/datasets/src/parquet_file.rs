@@ -10,7 +10,39 @@ use parquet::record::Field;
 use powerhungry_tasks::Example;
 use std::path::Path;
 
+/// Read one Parquet file. The parquet crate panics on some malformed pages (a slice past the
+/// end of a page's buffer, found by fuzzing): that becomes an error naming the file, never a
+/// crash, and nothing of the file is kept.
 pub(crate) fn load(
+    file: &Path,
+    spec: &DatasetSpec,
+    names: &LabelNames,
+    out: &mut Vec<Example>,
+    report: &mut LoadReport,
+) -> Result<()> {
+    let kept = out.len();
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        load_unguarded(file, spec, names, out, report)
+    }));
+    match read {
+        Ok(result) => result,
+        Err(panic) => {
+            out.truncate(kept);
+            let why = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("no message");
+            bail!(
+                "{}: the Parquet reader failed on malformed data ({why}); the file is damaged \
+                 or not what its footer says",
+                file.display()
+            )
+        }
+    }
+}
+
+fn load_unguarded(
     file: &Path,
     spec: &DatasetSpec,
     names: &LabelNames,
