@@ -33,8 +33,10 @@ pub struct Args {
     /// Directory of device claims shared with other meters on this node.
     #[arg(long, value_name = "DIR")]
     pub claim_dir: Option<PathBuf>,
+    /// Root of the sysfs tree to read RAPL from (a test tree, or a host's tree in a container).
     #[arg(long, default_value = "/sys", value_name = "DIR")]
     pub sysfs_root: PathBuf,
+    /// Root of the procfs tree to read utilisation, memory and the hostname from.
     #[arg(long, default_value = "/proc", value_name = "DIR")]
     pub procfs_root: PathBuf,
 }
