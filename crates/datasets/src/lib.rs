@@ -21,6 +21,7 @@ mod label_folder;
 mod labels;
 mod own_split;
 mod parquet_file;
+mod parquet_footer;
 mod rows;
 mod sampling;
 mod spec;

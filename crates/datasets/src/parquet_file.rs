@@ -54,7 +54,14 @@ fn load_unguarded(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| name.clone());
-    let handle = std::fs::File::open(file).with_context(|| format!("cannot read {name}"))?;
+    let mut handle = std::fs::File::open(file).with_context(|| format!("cannot read {name}"))?;
+    let len = handle
+        .metadata()
+        .with_context(|| format!("cannot read {name}"))?
+        .len();
+    // Before the parquet crate sizes its buffers from what the footer declares.
+    super::parquet_footer::check(&mut handle, len)
+        .with_context(|| format!("{name}: not a readable Parquet file"))?;
     let reader = SerializedFileReader::new(handle)
         .with_context(|| format!("{name}: not a readable Parquet file"))?;
     let meta = reader.metadata().file_metadata();

@@ -5,8 +5,13 @@ use powerhungry_datasets::{load_dataset, DatasetSpec};
 use std::path::Path;
 
 #[test]
-fn parquet_pages_past_their_buffer_are_an_error_not_a_crash() {
-    for name in ["page-past-end.parquet", "page-past-end-2.parquet"] {
+fn malformed_parquet_is_an_error_not_a_crash_or_an_abort() {
+    for name in [
+        "page-past-end.parquet",
+        "page-past-end-2.parquet",
+        // The footer declares a list of ~60 GB of row groups: refused before any allocation.
+        "footer-declares-huge-list.parquet",
+    ] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("testdata/malformed")
             .join(name);
@@ -19,4 +24,16 @@ fn parquet_pages_past_their_buffer_are_an_error_not_a_crash() {
             "{msg}"
         );
     }
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("testdata/malformed/footer-declares-huge-list.parquet");
+    let msg = format!(
+        "{:#}",
+        load_dataset(&DatasetSpec::from_path(path)).expect_err("refused")
+    );
+    // Refused by our footer check, before the parquet crate reads (and sizes buffers from) it.
+    assert!(
+        msg.contains("not a readable Parquet file: the metadata")
+            || msg.contains("not a readable Parquet file: a list declares"),
+        "{msg}"
+    );
 }
