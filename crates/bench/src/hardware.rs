@@ -59,6 +59,15 @@ fn os_name(os_release: &str) -> Option<String> {
     get("PRETTY_NAME").or_else(|| get("NAME"))
 }
 
+/// This machine's name (`<procfs>/sys/kernel/hostname`), if it can be read and is not empty:
+/// which node ran a shard, and a node agent's default name.
+pub fn hostname(procfs_root: &Path) -> Option<String> {
+    std::fs::read_to_string(procfs_root.join("sys/kernel/hostname"))
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+}
+
 /// `git rev-parse HEAD` in `dir`, with "-dirty" when the tree has uncommitted changes; None
 /// when `dir` is not in a git repository or git is not installed.
 pub fn git_revision(dir: &Path) -> Option<String> {

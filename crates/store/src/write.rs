@@ -9,6 +9,7 @@ use powerhungry_bench::sink::{
     RunStart, SplitIds,
 };
 use rusqlite::{params, Connection, OptionalExtension};
+use std::path::Path;
 
 impl ResultSink for Store {
     fn begin_run(&mut self, run: &RunStart) -> Result<RunId> {
@@ -56,7 +57,7 @@ impl ResultSink for Store {
                     id,
                     shard.index,
                     shard.count,
-                    host_name(),
+                    powerhungry_bench::hardware::hostname(Path::new("/proc")).unwrap_or_default(),
                     std::process::id(),
                     run.started_at
                 ],
@@ -473,11 +474,4 @@ fn insert_run(tx: &Connection, run: &RunStart, name: Option<&str>) -> Result<Run
         )?;
     }
     Ok(id)
-}
-
-/// This machine's name, for the shard table (which host ran which shard).
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_default()
 }

@@ -60,10 +60,7 @@ pub fn run(args: Args) -> Result<u8> {
     };
     let node = match args.node_name {
         Some(n) if !n.trim().is_empty() => n,
-        _ => std::fs::read_to_string(args.procfs_root.join("sys/kernel/hostname"))
-            .map(|h| h.trim().to_string())
-            .ok()
-            .filter(|h| !h.is_empty())
+        _ => powerhungry_bench::hardware::hostname(&args.procfs_root)
             .context("cannot read the hostname: give --node-name")?,
     };
     let listener = std::net::TcpListener::bind(&args.listen)

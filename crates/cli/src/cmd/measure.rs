@@ -119,7 +119,8 @@ struct JsonOut<'a> {
     interrupted: Option<Interrupted>,
     /// The command's window: what the summary and the CSV row report.
     window: &'a WindowReport,
-    emissions: powerhungry_carbon::Emissions,
+    /// None when nothing was counted (a timing-only rank): no figure, never 0 g.
+    emissions: Option<powerhungry_carbon::Emissions>,
     location: &'a powerhungry_carbon::ResolvedIntensity,
     meter: &'a MeterReport,
     /// Set when this process kept time only (a local rank other than 0 of a multi-process
@@ -279,7 +280,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             ended: &ended,
             interrupted: waited.interrupted_by.map(Interrupted::new),
             window: &report,
-            emissions,
+            emissions: (!report.components.is_empty()).then_some(emissions),
             location: &location,
             meter: &meter_report,
             meter_cost: self_cost(),
