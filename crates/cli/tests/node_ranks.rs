@@ -60,6 +60,7 @@ fn four_local_ranks_meter_the_node_once() {
                 .all(|c| c["energy_j"].as_f64() > Some(0.0)));
         } else {
             assert!(components.is_empty(), "rank {rank} counts nothing: {json}");
+            assert!(json["emissions"].is_null(), "no figure, not 0 g: {json}");
             let why = json["timing_only"].as_str().expect("timing_only says why");
             assert!(why.starts_with(&format!("SLURM_LOCALID={rank}: local rank 0")));
             assert!(
