@@ -10,6 +10,11 @@ Workloads: (a) `sleep 30`, (b) 20 s of one busy core (`timeout 20 sh -c 'while :
 Conditions, each around the same workload command:
   none           the workload alone
   powerhungry    target/release/powerhungry measure --interval-ms 100 -- WORKLOAD
+  ph-10ms        the same at --interval-ms 10 (where only estimates exist, as on a VM, the
+                 meter samples every 50 ms, as often as they change, and says so)
+  ph-10ms-rapl   the same at 10 ms with --sysfs-root a fake powercap tree (one RAPL package
+                 zone in a temporary directory): a counter is there, so the sampler wakes
+                 every 10 ms and reads it, as on a machine with RAPL
   py-no-tracker  a small Python runner that runs WORKLOAD as a child, without CodeCarbon
   cc-default     the same runner inside CodeCarbon's OfflineEmissionsTracker (default 15 s)
   cc-1s          the same with measure_power_secs=1
@@ -123,13 +128,25 @@ def main():
         f.write(RUNNER)
 
     times_file = os.path.join(tmp, "workload-times.txt")
+    fake_sys = os.path.join(tmp, "sys")
+    zone = os.path.join(fake_sys, "class", "powercap", "intel-rapl:0")
+    os.makedirs(zone)
+    for name, value in (("name", "package-0"), ("energy_uj", "1000000"),
+                        ("max_energy_range_uj", "262143328850")):
+        with open(os.path.join(zone, name), "w") as f:
+            f.write(value + "\n")
+
+    def ph(interval_ms, *more):
+        return [args.bin, "measure", "--interval-ms", interval_ms, *more, "--output",
+                os.path.join(tmp, "ph-emissions.csv"), "--"]
 
     def conditions(work):
         work = wrap(work, times_file)
         return {
             "none": work,
-            "powerhungry": [args.bin, "measure", "--interval-ms", "100", "--output",
-                            os.path.join(tmp, "ph-emissions.csv"), "--"] + work,
+            "powerhungry": ph("100") + work,
+            "ph-10ms": ph("10") + work,
+            "ph-10ms-rapl": ph("10", "--sysfs-root", fake_sys) + work,
             "py-no-tracker": [args.cc_python, runner, "none", tmp] + work,
             "cc-default": [args.cc_python, runner, "default", tmp] + work,
             "cc-1s": [args.cc_python, runner, "1", tmp] + work,
@@ -164,22 +181,23 @@ def main():
         print(f"| {wname} | {cname} | {wall:.2f} | {tool:.2f} ({own:.2f} + {other:.2f}) | {work:.2f} | {rss:.1f} |")
     print("\nCost of metering: powerhungry = its CPU and peak RSS; CodeCarbon = cc-* minus "
           "py-no-tracker.\n")
-    print("| workload | powerhungry CPU s | CodeCarbon CPU s (default / 1 s) | CPU ratio PH/CC (default / 1 s) "
+    print("| workload | powerhungry condition | its CPU s | CodeCarbon CPU s (default / 1 s) | CPU ratio PH/CC (default / 1 s) "
           "| powerhungry RSS MiB | CodeCarbon extra RSS MiB (default / 1 s) | RSS ratio PH/CC (default / 1 s) |")
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
+
+    def ratio(a, b):
+        return f"{a / b:.3f}" if b > 0 else "n/a"
+
     for wname in WORKLOADS:
-        ph = med[(wname, "powerhungry")]
         base = med[(wname, "py-no-tracker")]
         cc = [med[(wname, c)] for c in ("cc-default", "cc-1s")]
         cc_cpu = [c[1] - base[1] for c in cc]
         cc_rss = [c[3] - base[3] for c in cc]
-
-        def ratio(a, b):
-            return f"{a / b:.3f}" if b > 0 else "n/a"
-
-        print(f"| {wname} | {ph[1]:.2f} | {cc_cpu[0]:.2f} / {cc_cpu[1]:.2f} | "
-              f"{ratio(ph[1], cc_cpu[0])} / {ratio(ph[1], cc_cpu[1])} | {ph[3]:.1f} | "
-              f"{cc_rss[0]:.1f} / {cc_rss[1]:.1f} | {ratio(ph[3], cc_rss[0])} / {ratio(ph[3], cc_rss[1])} |")
+        for cname in ("powerhungry", "ph-10ms", "ph-10ms-rapl"):
+            ph = med[(wname, cname)]
+            print(f"| {wname} | {cname} | {ph[1]:.3f} | {cc_cpu[0]:.2f} / {cc_cpu[1]:.2f} | "
+                  f"{ratio(ph[1], cc_cpu[0])} / {ratio(ph[1], cc_cpu[1])} | {ph[3]:.1f} | "
+                  f"{cc_rss[0]:.1f} / {cc_rss[1]:.1f} | {ratio(ph[3], cc_rss[0])} / {ratio(ph[3], cc_rss[1])} |")
 
 
 if __name__ == "__main__":

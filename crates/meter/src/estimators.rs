@@ -77,6 +77,11 @@ impl Sensor for CpuLoadSensor {
     fn poll_edge(&mut self, now: Instant) -> Result<Poll, String> {
         Ok(self.poll_at(now, true))
     }
+
+    /// `/proc/stat` is read at most this often between edges (see `STAT_MIN_INTERVAL`).
+    fn cadence(&self) -> std::time::Duration {
+        STAT_MIN_INTERVAL
+    }
 }
 
 /// `/proc/stat` counts CPU time in clock ticks (10 ms at USER_HZ 100, per CPU), and the kernel
@@ -158,6 +163,11 @@ impl Sensor for TdpSensor {
             self.model.tdp_watts, self.sockets, self.model.tdp_source
         )
     }
+    /// A constant power: any interval shows the same figure, so this sensor never asks the
+    /// sampler to wake more often than the estimators beside it do.
+    fn cadence(&self) -> std::time::Duration {
+        STAT_MIN_INTERVAL
+    }
     fn poll(&mut self, now: Instant) -> Result<Poll, String> {
         let dt = now.saturating_duration_since(self.last_poll).as_secs_f64();
         self.last_poll = now;
@@ -205,6 +215,11 @@ impl Sensor for RamSensor {
             self.model.total_bytes as f64 / (1u64 << 30) as f64,
             self.model.watts()
         )
+    }
+    /// A constant power: any interval shows the same figure, so this sensor never asks the
+    /// sampler to wake more often than the estimators beside it do.
+    fn cadence(&self) -> std::time::Duration {
+        STAT_MIN_INTERVAL
     }
     fn poll(&mut self, now: Instant) -> Result<Poll, String> {
         let dt = now.saturating_duration_since(self.last_poll).as_secs_f64();

@@ -219,6 +219,9 @@ struct OpenWindow {
 
 struct State {
     config: MeterConfig,
+    /// The sampler's interval: the one asked, or longer when no sensor changes that often
+    /// (`sampling_interval`).
+    interval: Duration,
     sensors: Vec<Box<dyn Sensor>>,
     infos: Vec<SensorInfo>,
     start: Instant,
@@ -740,8 +743,21 @@ impl Meter {
             Scope::Machine => None,
         };
         let n = sensors.len();
+        let mut warnings = warnings;
+        let interval = sampling_interval(config.interval, &sensors);
+        if interval != config.interval {
+            warnings.push(format!(
+                "sampling every {} ms, not the {} ms asked: no sensor here changes more often \
+                 (the estimators read /proc at most every {} ms, so finer samples would repeat \
+                 each figure); window edges are still read exactly",
+                interval.as_millis(),
+                config.interval.as_secs_f64() * 1e3,
+                interval.as_millis()
+            ));
+        }
         let mut state = State {
             config: config.clone(),
+            interval,
             sensors,
             infos,
             start: Instant::now(),
@@ -779,7 +795,6 @@ impl Meter {
         });
         let thread = {
             let shared = Arc::clone(&shared);
-            let interval = config.interval;
             std::thread::Builder::new()
                 .name("powerhungry-sampler".into())
                 .spawn(move || sampler(shared, interval))
@@ -951,7 +966,8 @@ impl Meter {
             warnings.push(format!("window {:?} was never closed", w.name));
         }
         Ok(MeterReport {
-            interval_s: st.config.interval.as_secs_f64(),
+            interval_s: st.interval.as_secs_f64(),
+            requested_interval_s: st.config.interval.as_secs_f64(),
             sensors: st.infos.clone(),
             baseline: st.baseline.clone(),
             total,
@@ -973,6 +989,16 @@ impl Meter {
 impl Drop for Meter {
     fn drop(&mut self) {
         let _ = self.stop_thread();
+    }
+}
+
+/// The sampler's interval: the one asked, stretched to the fastest sensor's cadence when every
+/// sensor changes less often than that (see `Sensor::cadence`). With no sensor (a timing-only
+/// meter) there is nothing to read: the interval asked.
+fn sampling_interval(asked: Duration, sensors: &[Box<dyn Sensor>]) -> Duration {
+    match sensors.iter().map(|s| s.cadence()).min() {
+        Some(fastest) => asked.max(fastest),
+        None => asked,
     }
 }
 

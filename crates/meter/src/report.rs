@@ -204,7 +204,12 @@ pub struct SensorInfo {
 /// Everything the meter saw from start to finish.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeterReport {
+    /// The interval the samples were taken at (see `requested_interval_s`).
     pub interval_s: f64,
+    /// The interval asked for; `interval_s` is longer when no sensor changes that often (the
+    /// estimators alone: 50 ms), and a warning says so.
+    #[serde(default)]
+    pub requested_interval_s: f64,
     pub sensors: Vec<SensorInfo>,
     pub baseline: Option<Baseline>,
     /// The whole run, from `Meter::start` (after the baseline) to `finish`.

@@ -4,7 +4,7 @@
 use crate::component::{Component, Method};
 use std::io;
 use std::path::Path;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// One cumulative energy figure from a sensor.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +47,15 @@ pub trait Sensor: Send {
     /// than the sampler polls (to keep fine sampling cheap) must read it here.
     fn poll_edge(&mut self, now: Instant) -> Result<Poll, String> {
         self.poll(now)
+    }
+    /// The interval below which polling this sensor shows nothing new. The sampler wakes no
+    /// more often than the fastest of its sensors needs (but never less often than asked):
+    /// counters that move continuously (RAPL, NVML) keep the default, zero, and are polled at
+    /// the interval asked; estimators that read their source at most every 50 ms say so, and
+    /// a meter made only of them samples every 50 ms, not at a 10 ms that would repeat each
+    /// figure five times. Window edges read every sensor whatever this is.
+    fn cadence(&self) -> Duration {
+        Duration::ZERO
     }
 }
 

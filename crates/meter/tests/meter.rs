@@ -451,3 +451,52 @@ fn process_scope_bills_the_tree_its_share_of_the_ram_in_use() {
     );
     assert!(r.total_j() < cpu.energy_j + ram.energy_j);
 }
+
+#[test]
+fn estimators_alone_are_sampled_at_their_cadence_and_the_report_says_so() {
+    // No powercap zone: the CPU-load and RAM estimators only, which read /proc at most every
+    // 50 ms. A 10 ms sampler would repeat each figure five times at five times the cost.
+    let empty_sys = tempfile::tempdir().unwrap();
+    let (_p, proc_root) = temp_tree("procfs/basic");
+    let mut cfg = config(empty_sys.path(), &proc_root);
+    cfg.interval = Duration::from_millis(10);
+    let meter = Meter::start(cfg).unwrap();
+    let w = meter.open_window("w");
+    std::thread::sleep(Duration::from_millis(600));
+    let r = meter.close_window(w).unwrap();
+    let report = meter.finish().unwrap();
+    assert_eq!(report.interval_s, 0.05);
+    assert_eq!(report.requested_interval_s, 0.01);
+    let note = report
+        .warnings
+        .iter()
+        .find(|w| w.contains("sampling every 50 ms, not the 10 ms asked"))
+        .unwrap_or_else(|| panic!("no note of the stretched interval in {:?}", report.warnings));
+    assert!(
+        note.contains("window edges are still read exactly"),
+        "{note}"
+    );
+    // 600 ms at 50 ms is 12 sampler polls (plus the edges); at 10 ms it would be ~60.
+    assert!(
+        r.samples.len() <= 16,
+        "{} samples in 600 ms: sampled faster than the estimators change",
+        r.samples.len()
+    );
+}
+
+#[test]
+fn a_counter_is_sampled_at_the_interval_asked() {
+    let (_g, sys) = temp_tree("powercap/desktop");
+    let (_p, proc_root) = temp_tree("procfs/basic");
+    let mut cfg = config(&sys, &proc_root);
+    cfg.interval = Duration::from_millis(10);
+    let meter = Meter::start(cfg).unwrap();
+    let report = meter.finish().unwrap();
+    assert_eq!(report.interval_s, 0.01);
+    assert_eq!(report.requested_interval_s, 0.01);
+    assert!(
+        !report.warnings.iter().any(|w| w.contains("sampling every")),
+        "{:?}",
+        report.warnings
+    );
+}

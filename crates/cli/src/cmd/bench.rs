@@ -85,7 +85,9 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub python: Option<String>,
     /// Power sampling interval of the meter in milliseconds (counters are read exactly at
-    /// every window boundary whatever this is).
+    /// every window boundary whatever this is) Where only estimates are available (no RAPL, no
+    /// GPU) samples are taken at most every 50 ms, as often as the estimates change; a note
+    /// says so.
     #[arg(long, default_value_t = 100, value_name = "MS", help_heading = "Meter")]
     pub interval_ms: u64,
     /// Directory of the device claims shared by every meter on this machine, so that a bench

@@ -30,7 +30,9 @@ pub enum ScopeArg {
 #[derive(clap::Args)]
 pub struct Args {
     /// Power sampling interval in milliseconds (energy counters are also read exactly when the
-    /// command starts and ends, whatever this is).
+    /// command starts and ends, whatever this is) Where only estimates are available (no RAPL, no
+    /// GPU) samples are taken at most every 50 ms, as often as the estimates change; a note
+    /// says so.
     #[arg(long, default_value_t = 100, value_name = "MS")]
     pub interval_ms: u64,
     /// Measure idle power for N seconds before running the command, so energy is also shown
