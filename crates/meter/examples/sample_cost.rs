@@ -9,7 +9,8 @@
 //!
 //! Flags: `--process` (process scope on this process), `--stream FILE` (samples streamed to FILE
 //! as JSON lines, windows keep none), `--windows N` (with --simulate: also open and close a short
-//! window every N samples, as the bench harness does). Output: one JSON line.
+//! window every N samples, as the bench harness does), `--sysfs-root DIR` (read powercap zones
+//! under DIR, e.g. a fake RAPL tree, to cost a machine with counters). Output: one JSON line.
 
 use powerhungry_meter::sensor::{Poll, Reading, Sensor};
 use powerhungry_meter::{Component, GpuSelection, Meter, MeterConfig, Method, Scope};
@@ -75,6 +76,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut seconds, mut interval_ms, mut simulate, mut process) = (20.0, 10.0, 0u64, false);
     let mut windows = 0u64;
     let mut stream: Option<String> = None;
+    let mut sysfs_root: Option<String> = None;
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
         match a.as_str() {
@@ -84,6 +86,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--windows" => windows = val()?.parse()?,
             "--process" => process = true,
             "--stream" => stream = Some(val()?),
+            "--sysfs-root" => sysfs_root = Some(val()?),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
@@ -100,6 +103,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         },
         ..MeterConfig::default()
     };
+    if let Some(root) = &sysfs_root {
+        config.sysfs_root = root.into();
+    }
     // STREAM-BEGIN (new API: not in the "before" build)
     if let Some(path) = &stream {
         let file = std::fs::File::create(path).map_err(|e| format!("{path}: {e}"))?;

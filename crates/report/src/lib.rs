@@ -12,6 +12,7 @@ pub mod import;
 pub mod input;
 pub mod pareto;
 pub mod parity;
+pub mod predictions;
 pub mod rating;
 pub use powerhungry_stats as stats;
 pub mod svg;

@@ -3,11 +3,13 @@
 //! API for reports (`list_runs`, `load_run`). The schema is documented in docs/bench.md.
 
 mod import;
+mod predictions;
 mod read;
 mod schema;
 mod write;
 
 pub use import::{ImportedRun, ReportedEmissions};
+pub use predictions::PredictionSet;
 pub use read::{InferenceTotals, RunListing, ShardListing, StoredRun};
 
 use anyhow::{bail, Context, Result};
@@ -81,7 +83,8 @@ impl Store {
                     .map_err(|_| first)
                     .with_context(|| {
                         format!(
-                            "{}: cannot read the results store (not a powerhungry store, or                              damaged)",
+                            "{}: cannot read the results store (not a powerhungry store, or \
+                             damaged)",
                             path.display()
                         )
                     })?

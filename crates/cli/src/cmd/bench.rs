@@ -20,6 +20,7 @@ use powerhungry_carbon::location::{layers_from_environment, resolve_layers, Laye
 use powerhungry_carbon::{LocationQuery, ResolvedIntensity};
 use powerhungry_meter::claim::{default_claim_dir, ClaimPolicy};
 use powerhungry_meter::{MeterConfig, Scope};
+use powerhungry_report::predictions::{check_writable, write_run_predictions};
 use powerhungry_store::Store;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -76,6 +77,11 @@ pub struct Args {
     /// Also write the summary as CSV to FILE.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+    /// Also write every prediction of the run to FILE as JSON Lines (model, dataset,
+    /// repetition, input id, prediction, gold, tokens, latency), read back from the store when
+    /// the run ends; `report --predictions DIR` exports them again at any time.
+    #[arg(long, value_name = "FILE")]
+    pub predictions: Option<PathBuf>,
     /// Let models missing from the local Hugging Face cache be downloaded from the hub
     /// (off by default: runs never touch the network unless asked).
     #[arg(long)]
@@ -153,6 +159,16 @@ pub fn run(args: Args) -> Result<u8> {
             "--idle-seconds: expected a number of seconds >= 0, got {}",
             args.idle_seconds
         );
+    }
+    // Output files are checked before anything runs, not found unwritable at the end.
+    for (flag, path) in [
+        ("--json", &args.json),
+        ("--csv", &args.csv),
+        ("--predictions", &args.predictions),
+    ] {
+        if let Some(path) = path {
+            check_writable(path, flag)?;
+        }
     }
     let shard = shard::resolve(args.shard.as_deref(), args.run_name.as_deref(), &|k| {
         std::env::var(k).ok()
@@ -291,6 +307,13 @@ pub fn run(args: Args) -> Result<u8> {
     if let Some(path) = &args.csv {
         std::fs::write(path, summary.to_csv()?)
             .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(path) = &args.predictions {
+        let n = write_run_predictions(&store, outcome.run, path)
+            .with_context(|| format!("--predictions {}", path.display()))?;
+        if !args.quiet {
+            eprintln!("wrote {n} prediction(s) to {}", path.display());
+        }
     }
     Ok(0)
 }

@@ -1,9 +1,10 @@
 //! `powerhungry report`: tables in the terminal, and on request one self-contained HTML file,
 //! CSV tables and a JSON export. The work is in `powerhungry_report`.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use powerhungry_report::build::{build, load_input, ReportOptions};
 use powerhungry_report::codecarbon::Timestamp;
+use powerhungry_report::predictions::{write_predictions_dir, PredictionFilter};
 use powerhungry_report::{export, html, parity, tables};
 use std::io::Write;
 use std::path::PathBuf;
@@ -33,6 +34,12 @@ pub struct Args {
     /// Write the tables, the analysis and the input as JSON (readable back by `report`)
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Write every stored prediction as JSON Lines, one file per run, model and dataset:
+    /// DIR/run-<id>/<model>--<dataset>.jsonl (input id, prediction, gold, tokens, latency;
+    /// for rescoring with your own tools). Needs a results store; --suite, --task and
+    /// --model filter it.
+    #[arg(long, value_name = "DIR")]
+    pub predictions: Option<PathBuf>,
     /// Training (+ fine-tuning) energy of a model in kWh, e.g. `bert=1500` or `bert=1500+20`,
     /// to show after how many inferences inference energy equals it (repeatable)
     #[arg(long = "training-kwh", value_name = "MODEL=KWH")]
@@ -49,6 +56,23 @@ pub fn run(args: Args) -> Result<u8> {
         .map(|t| parity::parse_training(t))
         .collect::<Result<Vec<_>, String>>()
         .map_err(anyhow::Error::msg)?;
+    if let Some(dir) = &args.predictions {
+        // Before the report itself: the export streams from the store, whatever the report
+        // would hold in memory.
+        let filter = PredictionFilter {
+            suites: args.suite.clone(),
+            tasks: args.task.clone(),
+            models: args.model.clone(),
+        };
+        let written = write_predictions_dir(&args.input, dir, &filter)
+            .with_context(|| format!("--predictions {}", dir.display()))?;
+        let n: u64 = written.iter().map(|w| w.predictions).sum();
+        eprintln!(
+            "wrote {n} prediction(s) in {} file(s) under {}",
+            written.len(),
+            dir.display()
+        );
+    }
     let input = load_input(&args.input)?;
     let opts = ReportOptions {
         suites: args.suite,
