@@ -60,7 +60,10 @@ fn exported_predictions_rescore_to_the_stored_accuracy() {
         let prediction = r["prediction"].as_str().expect("a label is a string");
         let gold = r["gold"].as_str().expect("gold label");
         assert!(["positive", "negative"].contains(&gold), "{r}");
-        assert!(r["example_id"].as_str().is_some_and(|s| !s.is_empty()), "{r}");
+        assert!(
+            r["example_id"].as_str().is_some_and(|s| !s.is_empty()),
+            "{r}"
+        );
         assert!(r["latency_s"].as_f64().is_some_and(|s| s >= 0.0), "{r}");
         let key = (
             r["model"].as_str().expect("model").to_string(),
@@ -96,7 +99,11 @@ fn exported_predictions_rescore_to_the_stored_accuracy() {
             .filter(|r| r["model"] == rep.model.as_str() && r["repetition"] == rep.index)
             .map(|r| r["example_id"].as_str().expect("id"))
             .collect();
-        let stored_ids: Vec<&str> = rep.inferences.iter().map(|i| i.example_id.as_str()).collect();
+        let stored_ids: Vec<&str> = rep
+            .inferences
+            .iter()
+            .map(|i| i.example_id.as_str())
+            .collect();
         assert_eq!(ids, stored_ids);
     }
 
@@ -121,10 +128,15 @@ fn exported_predictions_rescore_to_the_stored_accuracy() {
     files.sort();
     assert_eq!(
         files,
-        ["bow-lr--rt-polarity.jsonl", "tfidf-char-lr--rt-polarity.jsonl"]
+        [
+            "bow-lr--rt-polarity.jsonl",
+            "tfidf-char-lr--rt-polarity.jsonl"
+        ]
     );
     let mut exported = lines(&d.join("export/run-1/bow-lr--rt-polarity.jsonl"));
-    exported.extend(lines(&d.join("export/run-1/tfidf-char-lr--rt-polarity.jsonl")));
+    exported.extend(lines(
+        &d.join("export/run-1/tfidf-char-lr--rt-polarity.jsonl"),
+    ));
     assert_eq!(exported, records);
 
     // A filter that matches nothing writes nothing and says so.
@@ -159,7 +171,9 @@ fn an_unwritable_predictions_path_is_refused_before_the_run() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{flag}: {stderr}");
         assert!(
-            stderr.contains(&format!("{flag} {path}: the directory missing does not exist")),
+            stderr.contains(&format!(
+                "{flag} {path}: the directory missing does not exist"
+            )),
             "{flag}: {stderr}"
         );
         // Refused before anything ran: no store was even created.

@@ -10,6 +10,7 @@
 
 use crate::component::{Component, Method};
 use crate::counter::{self, CounterStep};
+use crate::procfs::{CachedFile, ProcError};
 use crate::sensor::{FileSource, Poll, Reading, RealFiles, Sensor};
 use std::fs;
 use std::io;
@@ -61,7 +62,10 @@ pub fn read_zone_energy(zone_dir: &Path) -> Result<u64, RaplError> {
 
 /// Read a whole zone file and parse it as an unsigned integer.
 fn read_u64(files: &dyn FileSource, path: &Path) -> Result<u64, RaplError> {
-    let text = read_text(files, path)?;
+    parse_u64(&read_text(files, path)?, path)
+}
+
+fn parse_u64(text: &str, path: &Path) -> Result<u64, RaplError> {
     text.trim().parse::<u64>().map_err(|_| RaplError::Parse {
         path: path.to_path_buf(),
         text: text.trim().chars().take(40).collect(),
@@ -195,6 +199,27 @@ struct ZoneState {
     last_ok: Instant,
     energy_j: f64,
     last_power_w: Option<f64>,
+    /// `energy_uj` kept open (real files only, `FileSource::may_keep_open`): a 10 ms sampler
+    /// otherwise pays a path lookup, an open and a close per zone per poll.
+    cached: Option<CachedFile>,
+}
+
+impl ZoneState {
+    fn read_uj(&mut self, files: &dyn FileSource) -> Result<u64, RaplError> {
+        let Some(cached) = self.cached.as_mut() else {
+            return read_u64(files, &self.path);
+        };
+        let text = cached.read().map_err(|e| match e {
+            ProcError::Read { path, source }
+                if source.kind() == io::ErrorKind::PermissionDenied =>
+            {
+                RaplError::PermissionDenied { path }
+            }
+            ProcError::Read { path, source } => RaplError::Read { path, source },
+            ProcError::Parse { path, what } => RaplError::Parse { path, text: what },
+        })?;
+        parse_u64(text, &self.path)
+    }
 }
 
 /// The RAPL sensor: reads `energy_uj` of every counted-or-reported zone at each poll.
@@ -230,6 +255,7 @@ impl RaplSensor {
             };
             let path = info.dir.join("energy_uj");
             let last_uj = read_u64(files.as_ref(), &path)?;
+            let cached = files.may_keep_open().then(|| CachedFile::new(path.clone()));
             zones.push(ZoneState {
                 info,
                 component,
@@ -238,6 +264,7 @@ impl RaplSensor {
                 last_ok: now,
                 energy_j: 0.0,
                 last_power_w: None,
+                cached,
             });
         }
         if zones.is_empty() {
@@ -276,7 +303,7 @@ impl Sensor for RaplSensor {
         let mut poll = Poll::default();
         for z in self.zones.iter_mut() {
             let elapsed = now.saturating_duration_since(z.last_ok).as_secs_f64();
-            match read_u64(self.files.as_ref(), &z.path) {
+            match z.read_uj(self.files.as_ref()) {
                 Ok(cur) => {
                     z.last_ok = now;
                     // Floor of 1 ms: counters tick at ~1 kHz, so tinier intervals still move.

@@ -63,6 +63,13 @@ pub trait Sensor: Send {
 /// that returns errors root would never see.
 pub trait FileSource: Send + Sync {
     fn read_to_string(&self, path: &Path) -> io::Result<String>;
+    /// Whether a sensor may keep a file it reads at every poll open and reread it
+    /// (`procfs::CachedFile`: one `pread`, no path lookup) instead of calling
+    /// `read_to_string` each time. True for the real filesystem; a test source that injects
+    /// errors keeps the default, so every read goes through it.
+    fn may_keep_open(&self) -> bool {
+        false
+    }
 }
 
 /// `std::fs::read_to_string`.
@@ -72,5 +79,8 @@ pub struct RealFiles;
 impl FileSource for RealFiles {
     fn read_to_string(&self, path: &Path) -> io::Result<String> {
         std::fs::read_to_string(path)
+    }
+    fn may_keep_open(&self) -> bool {
+        true
     }
 }

@@ -101,10 +101,7 @@ pub fn check_writable(path: &Path, flag: &str) -> Result<()> {
 
 /// Write through a `.partial` file renamed into place: a kill or an error leaves no half
 /// file under the real name.
-fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> Result<u64>,
-) -> Result<u64> {
+fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<u64>) -> Result<u64> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("{}: cannot create the directory", parent.display()))?;
@@ -112,8 +109,8 @@ fn write_atomically(
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
     let partial = PathBuf::from(partial);
-    let file = File::create(&partial)
-        .with_context(|| format!("{}: cannot create", partial.display()))?;
+    let file =
+        File::create(&partial).with_context(|| format!("{}: cannot create", partial.display()))?;
     let mut out = BufWriter::new(file);
     let result = write(&mut out).and_then(|n| {
         out.flush()
