@@ -51,7 +51,7 @@ impl Store {
     /// A record: `run`, `model`, `dataset`, `task`, `repetition`, `position`, `example_id`,
     /// `prediction`, `gold`, `input_tokens`, `output_tokens`, `latency_s`. A class label (and
     /// a gold label) is a JSON string; every other output is the JSON object the store keeps
-    /// (`{"text": ...}`, `{"span": ...}`, `{"unparsed": ...}` for a zero-shot answer that
+    /// (`{"text": ...}`, `{"answer": ...}`, `{"unparsed": ...}` for a zero-shot answer that
     /// parsed to nothing), so a rescoring script reads structure, not escaped text.
     pub fn write_predictions(
         &self,
