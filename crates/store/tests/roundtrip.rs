@@ -536,3 +536,73 @@ fn atomically_commits_all_or_nothing() -> anyhow::Result<()> {
     assert_eq!(store.list_runs()?.len(), 1);
     Ok(())
 }
+
+#[test]
+fn predictions_export_labels_as_strings_and_other_outputs_as_objects() -> anyhow::Result<()> {
+    use powerhungry_tasks::{Gold, Output};
+    let dir = tempfile::tempdir()?;
+    let mut store = Store::open(dir.path().join("s.sqlite"))?;
+    let run = store.begin_run(&run_start("h1"))?;
+    store.record_model(run, &model())?;
+    store.record_dataset(run, &dataset())?;
+    let mut qa = dataset();
+    qa.name = "xquad".into();
+    qa.task = "extractive-qa".into();
+    store.record_dataset(run, &qa)?;
+    store.record_repetition(run, &repetition(0))?;
+    // An extractive-QA repetition: outputs and golds as the runner stores them.
+    let mut rep = repetition(0);
+    rep.dataset = "xquad".into();
+    let answer = Output::Answer {
+        text: "Denver Broncos".into(),
+        start: Some(177),
+        end: Some(191),
+    };
+    let gold = Gold::Answers(vec!["Denver Broncos".into(), "the Broncos".into()]);
+    rep.inferences[0].prediction = answer.record_text();
+    rep.inferences[0].gold = serde_json::to_string(&gold).ok();
+    rep.inferences[1].prediction = Output::Unparsed("no idea".into()).record_text();
+    store.record_repetition(run, &rep)?;
+
+    let sets = store.prediction_sets(run)?;
+    let names: Vec<(&str, &str, u64)> = sets
+        .iter()
+        .map(|s| (s.dataset.as_str(), s.task.as_str(), s.inferences))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("rt", "text-classification", 2),
+            ("xquad", "extractive-qa", 2)
+        ]
+    );
+    let mut out = Vec::new();
+    assert_eq!(store.write_predictions(run, &sets[1], &mut out)?, 2);
+    let records: Vec<serde_json::Value> = String::from_utf8(out)?
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?;
+    assert_eq!(
+        records[0]["prediction"],
+        serde_json::json!({"answer": {"text": "Denver Broncos", "start": 177, "end": 191}})
+    );
+    assert_eq!(
+        records[0]["gold"],
+        serde_json::json!({"answers": ["Denver Broncos", "the Broncos"]})
+    );
+    assert_eq!(
+        records[1]["prediction"],
+        serde_json::json!({"unparsed": "no idea"})
+    );
+    assert_eq!(records[1]["gold"], serde_json::Value::Null);
+    assert_eq!(records[1]["example_id"], "neg:4");
+    assert_eq!(records[1]["latency_s"], 0.002);
+
+    let mut out = Vec::new();
+    store.write_predictions(run, &sets[0], &mut out)?;
+    let first: serde_json::Value =
+        serde_json::from_str(String::from_utf8(out)?.lines().next().expect("a line"))?;
+    assert_eq!(first["prediction"], "pos");
+    assert_eq!(first["gold"], "pos");
+    Ok(())
+}
