@@ -201,12 +201,17 @@ fn summarise(s: &Series) -> Result<SeriesSummary, String> {
     methods.sort();
     methods.dedup();
     let durations: Vec<f64> = s.repetitions.iter().map(|r| r.duration_s).collect();
+    // The series' own headline metric, else its task's (an exported report read back), else
+    // accuracy, else the first it has.
     let metric_name = s.primary_metric.clone().or_else(|| {
         let first = s.repetitions.first()?;
-        ["accuracy", "f1", "macro_f1", "rouge"]
-            .iter()
-            .find(|m| first.metrics.contains_key(**m))
-            .map(|m| m.to_string())
+        let task_headline = powerhungry_tasks::TaskName::parse(&s.task)
+            .and_then(powerhungry_tasks::TaskName::headline_metric);
+        task_headline
+            .into_iter()
+            .chain(["accuracy"])
+            .find(|m| first.metrics.contains_key(*m))
+            .map(str::to_string)
             .or_else(|| first.metrics.keys().next().cloned())
     });
     let metric = metric_name.as_ref().and_then(|m| {

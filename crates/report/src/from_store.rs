@@ -6,16 +6,9 @@ use crate::input::{ComponentEnergy, Repetition, ReportInput, Series};
 use anyhow::Result;
 use powerhungry_bench::sink::{latency_percentiles, RepetitionRecord};
 use powerhungry_store::{InferenceTotals, Store, StoredRun};
+use powerhungry_tasks::TaskName;
 use std::collections::BTreeMap;
 use std::path::Path;
-
-/// Tasks whose outputs are generated (their output length is plotted against energy).
-pub const GENERATIVE_TASKS: [&str; 4] = [
-    "text-generation",
-    "summarization",
-    "image-to-text",
-    "text-to-image",
-];
 
 /// Read every run of the store at `path`, opened read-only (a store on a read-only
 /// filesystem reads). The file must exist (opening a missing path would create an empty store
@@ -129,14 +122,20 @@ pub fn series_of_run(run: &StoredRun, totals: TotalsOf, sampled: &[String]) -> V
             } else {
                 0
             };
-            let generative = GENERATIVE_TASKS.contains(&task.as_str())
+            // Output length against energy: tasks that generate text, and any model that
+            // reported output tokens (a zero-shot LLM classifying).
+            let known = TaskName::parse(&task);
+            let generative = known.is_some_and(TaskName::generates_text)
                 || repetitions.iter().any(|r| r.output_tokens.unwrap_or(0) > 0);
             Some(Series {
                 suite: Some(run.start.suite_name.clone()),
                 run_id: Some(run.id.to_string()),
-                primary_metric: repetitions
-                    .first()
-                    .and_then(|r| r.metrics.keys().find(|k| *k == "accuracy").cloned()),
+                // The task's headline metric where the run scored it (docs/report.md).
+                primary_metric: known.and_then(TaskName::headline_metric).and_then(|m| {
+                    repetitions
+                        .first()
+                        .and_then(|r| r.metrics.keys().find(|k| *k == m).cloned())
+                }),
                 task,
                 model: first.model.clone(),
                 dataset: first.dataset.clone(),

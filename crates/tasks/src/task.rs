@@ -83,6 +83,32 @@ impl TaskName {
         )
     }
 
+    /// The metric a report puts on its quality axis for this task (accuracy against energy,
+    /// the Pareto front): one of the names `metrics::score_task` returns for it. `None` for
+    /// the tasks without a quality metric (text and image generation), as in the study.
+    /// Summaries are ranked by ROUGE-L and captions by CIDEr-D, the figures their fields
+    /// usually lead with; the other metrics stay in the tables.
+    pub fn headline_metric(self) -> Option<&'static str> {
+        match self {
+            TaskName::TextClassification | TaskName::ImageClassification => Some("accuracy"),
+            TaskName::ExtractiveQa => Some("f1"),
+            TaskName::MaskedLanguageModelling => Some("top1_accuracy"),
+            TaskName::TokenClassification => Some("entity_f1"),
+            TaskName::Summarization => Some("rougeL"),
+            TaskName::ObjectDetection => Some("map"),
+            TaskName::ImageCaptioning => Some("cider_d"),
+            TaskName::TextGeneration | TaskName::ImageGeneration => None,
+        }
+    }
+
+    /// Whether outputs are generated text, whose length a report plots against energy.
+    pub fn generates_text(self) -> bool {
+        matches!(
+            self,
+            TaskName::TextGeneration | TaskName::Summarization | TaskName::ImageCaptioning
+        )
+    }
+
     /// Whether inputs are images (the dataset holds image files).
     pub fn takes_images(self) -> bool {
         matches!(

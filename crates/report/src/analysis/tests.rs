@@ -222,3 +222,47 @@ fn a_metric_over_one_reused_sample_has_no_spread_to_show() {
         .expect("metric_sd");
     assert_eq!(t.rows[0][col], crate::tables::SAME_SAMPLE);
 }
+
+#[test]
+fn a_series_without_a_named_metric_takes_its_tasks_headline() {
+    // An extractive-QA series read back from an export: exact match sorts first, but the
+    // task's headline (SQuAD F1) is what the quality axis shows; summaries show ROUGE-L.
+    let with = |task: &str, metrics: &[(&str, f64)]| {
+        let mut r = rep(0, 10, 36.0, 0.0, 1.0, 0.0);
+        r.metrics = metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        let mut s = series(task, vec![r]);
+        s.task = task.into();
+        s.primary_metric = None;
+        s
+    };
+    let a = analyse(&ReportInput {
+        source: "t".into(),
+        notes: Vec::new(),
+        series: vec![
+            with("extractive-qa", &[("exact_match", 0.5), ("f1", 0.75)]),
+            with(
+                "summarization",
+                &[("rouge1", 0.4), ("rouge2", 0.2), ("rougeL", 0.3)],
+            ),
+            with("some-imported-task", &[("bleu", 0.1), ("accuracy", 0.9)]),
+        ],
+    });
+    let got: Vec<(Option<&str>, f64)> = a
+        .series
+        .iter()
+        .map(|s| {
+            (
+                s.metric_name.as_deref(),
+                s.metric.as_ref().map_or(f64::NAN, |m| m.mean),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Some("f1"), 0.75),
+            (Some("rougeL"), 0.3),
+            (Some("accuracy"), 0.9)
+        ]
+    );
+}

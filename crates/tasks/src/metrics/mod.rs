@@ -141,4 +141,129 @@ mod tests {
         let e = score_task(TaskName::TextClassification, &[(&a, &o)]).unwrap_err();
         assert!(e.to_string().contains("example 7") && e.to_string().contains("a text"));
     }
+
+    /// Every task's headline metric is a metric its scorer returns, and a perfect answer
+    /// scores its maximum on it (1 for fractions; CIDEr-D of one image is 0 by construction,
+    /// there being no other image to weigh n-grams against, so only its presence is checked).
+    #[test]
+    fn each_headline_metric_is_scored_and_a_perfect_answer_tops_it() {
+        use crate::{Detection, Entity, Gold, GoldBox};
+        let with = |input: Input, label: Option<&str>, gold: Option<Gold>| Example {
+            id: "0".into(),
+            input,
+            label: label.map(str::to_string),
+            gold,
+        };
+        let text = || Input::Text("the film".into());
+        let cases: Vec<(TaskName, Example, Output)> = vec![
+            (
+                TaskName::TextClassification,
+                with(text(), Some("pos"), None),
+                Output::Label("pos".into()),
+            ),
+            (
+                TaskName::ImageClassification,
+                with(Input::Image("a.jpg".into()), Some("cat"), None),
+                Output::Label("cat".into()),
+            ),
+            (
+                TaskName::ExtractiveQa,
+                with(
+                    Input::QuestionContext {
+                        question: "who?".into(),
+                        context: "Ada wrote it".into(),
+                    },
+                    None,
+                    Some(Gold::Answers(vec!["Ada".into()])),
+                ),
+                Output::Answer {
+                    text: "Ada".into(),
+                    start: Some(0),
+                    end: Some(3),
+                },
+            ),
+            (
+                TaskName::MaskedLanguageModelling,
+                with(
+                    Input::Masked {
+                        words: vec!["a".into(), "cat".into()],
+                        masked: 1,
+                    },
+                    None,
+                    Some(Gold::Word("cat".into())),
+                ),
+                Output::Words(vec!["cat".into(), "dog".into()]),
+            ),
+            (
+                TaskName::TokenClassification,
+                with(
+                    Input::Tokens(vec!["Ada".into(), "wrote".into()]),
+                    None,
+                    Some(Gold::Tags(vec!["B-PER".into(), "O".into()])),
+                ),
+                Output::Entities(vec![Entity {
+                    label: "PER".into(),
+                    start: 0,
+                    end: 3,
+                }]),
+            ),
+            (
+                TaskName::Summarization,
+                with(
+                    text(),
+                    None,
+                    Some(Gold::References(vec!["a short summary".into()])),
+                ),
+                Output::Text("a short summary".into()),
+            ),
+            (
+                TaskName::ObjectDetection,
+                with(
+                    Input::Image("a.jpg".into()),
+                    None,
+                    Some(Gold::Boxes(vec![GoldBox {
+                        category: "dog".into(),
+                        bbox: [0.0, 0.0, 10.0, 10.0],
+                        area: 100.0,
+                        iscrowd: false,
+                    }])),
+                ),
+                Output::Detections(vec![Detection {
+                    label: "dog".into(),
+                    score: 0.9,
+                    bbox: [0.0, 0.0, 10.0, 10.0],
+                }]),
+            ),
+            (
+                TaskName::ImageCaptioning,
+                with(
+                    Input::Image("a.jpg".into()),
+                    None,
+                    Some(Gold::References(vec!["a dog on a couch".into()])),
+                ),
+                Output::Text("a dog on a couch".into()),
+            ),
+        ];
+        let mut covered: Vec<TaskName> = Vec::new();
+        for (task, example, output) in &cases {
+            let headline = task.headline_metric().expect("a headline metric");
+            let scores = score_task(*task, &[(example, output)]).expect("scored");
+            let value = scores
+                .iter()
+                .find(|(n, _)| n == headline)
+                .unwrap_or_else(|| panic!("{task}: {headline} not among {scores:?}"))
+                .1;
+            if *task != TaskName::ImageCaptioning {
+                assert!((value - 1.0).abs() < 1e-12, "{task}: {headline} = {value}");
+            }
+            covered.push(*task);
+        }
+        for task in TaskName::ALL {
+            assert_eq!(
+                task.headline_metric().is_some(),
+                covered.contains(&task),
+                "{task}"
+            );
+        }
+    }
 }
