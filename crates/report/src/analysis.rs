@@ -54,6 +54,8 @@ pub struct SeriesSummary {
     /// Every repetition inferred on the same sample (bench runs), so the metric's spread over
     /// repetitions is not a sampling spread.
     pub same_sample: bool,
+    /// Zero-shot and how it answered, or `None` (task-specific, or not said): `Series::approach`.
+    pub approach: Option<String>,
 }
 
 impl SeriesSummary {
@@ -298,6 +300,7 @@ fn summarise(s: &Series) -> Result<SeriesSummary, String> {
         latency_p95_ms: mean_of(&|r| r.latency_p95_ms),
         outlier_repetitions,
         generative: s.generative,
+        approach: s.approach.clone(),
         incomplete: nothing || !incomplete.is_empty(),
         status,
         same_sample: s.same_sample,

@@ -88,7 +88,10 @@ pub(crate) fn task_colour(a: &Analysis, task: &str) -> &'static str {
 
 /// Short label of a series for axes and tooltips.
 pub(crate) fn label(s: &SeriesSummary) -> String {
-    format!("{} · {}", s.model, s.dataset)
+    match &s.approach {
+        Some(a) => format!("{} · {} [{a}]", s.model, s.dataset),
+        None => format!("{} · {}", s.model, s.dataset),
+    }
 }
 
 pub(crate) fn slug(s: &str) -> String {
@@ -151,6 +154,7 @@ mod tests {
             generative,
             unfinished: false,
             same_sample: false,
+            approach: None,
             repetitions: vec![rep(0, 100.0), rep(1, 120.0)],
         }
     }

@@ -4,7 +4,7 @@
 
 use crate::input::{ComponentEnergy, Repetition, ReportInput, Series};
 use anyhow::Result;
-use powerhungry_bench::sink::{latency_percentiles, RepetitionRecord};
+use powerhungry_bench::sink::{latency_percentiles, ModelRecord, RepetitionRecord};
 use powerhungry_store::{InferenceTotals, Store, StoredRun};
 use powerhungry_tasks::TaskName;
 use std::collections::BTreeMap;
@@ -147,6 +147,7 @@ pub fn series_of_run(run: &StoredRun, totals: TotalsOf, sampled: &[String]) -> V
                 generative,
                 unfinished: run.ended_at.is_none(),
                 same_sample: sampled.contains(&first.dataset),
+                approach: model.and_then(zero_shot_approach),
                 repetitions,
             })
         })
@@ -194,4 +195,60 @@ fn repetition(r: &RepetitionRecord, totals: Option<InferenceTotals>) -> Option<R
         incomplete: r.incomplete(),
         nothing_measured: w.nothing_measured,
     })
+}
+
+/// How a zero-shot model answered, from its suite entry: a `causal-lm` model, or any model
+/// given a `prompt` (a pipeline prompted as a general model), answers by generating and
+/// parsing unless its `mode` is `log-likelihood` (docs/report.md). `None`: task-specific.
+pub fn zero_shot_approach(model: &ModelRecord) -> Option<String> {
+    let options: serde_json::Value = serde_json::from_str(&model.options_json).ok()?;
+    let prompted = options.get("prompt").is_some();
+    if model.kind != "causal-lm" && !prompted {
+        return None;
+    }
+    Some(match options.get("mode").and_then(|m| m.as_str()) {
+        Some("log-likelihood") => "zero-shot (log-likelihood)".to_string(),
+        _ => "zero-shot (generate)".to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::zero_shot_approach;
+    use powerhungry_bench::sink::ModelRecord;
+
+    fn model(kind: &str, options_json: &str) -> ModelRecord {
+        ModelRecord {
+            name: "m".into(),
+            backend: "candle".into(),
+            kind: kind.into(),
+            model: None,
+            options_json: options_json.into(),
+            parameters: None,
+            description: String::new(),
+        }
+    }
+
+    #[test]
+    fn zero_shot_models_are_told_apart_by_kind_prompt_and_mode() {
+        let of = |k: &str, o: &str| zero_shot_approach(&model(k, o));
+        assert_eq!(of("bow-lr", "{}"), None);
+        assert_eq!(of("sequence-classifier", "{}"), None);
+        assert_eq!(
+            of("causal-lm", r#"{"prompt":"study"}"#).as_deref(),
+            Some("zero-shot (generate)")
+        );
+        assert_eq!(
+            of("causal-lm", r#"{"mode":"log-likelihood"}"#).as_deref(),
+            Some("zero-shot (log-likelihood)")
+        );
+        assert_eq!(
+            of("pipeline", r#"{"prompt":"dspy-chat"}"#).as_deref(),
+            Some("zero-shot (generate)")
+        );
+        assert_eq!(
+            of("causal-lm", "{}").as_deref(),
+            Some("zero-shot (generate)")
+        );
+    }
 }

@@ -54,6 +54,10 @@ pub struct Series {
     /// Every repetition inferred on the same sample (bench runs).
     #[serde(default)]
     pub same_sample: bool,
+    /// How a zero-shot model answered ("zero-shot (generate)", "zero-shot (log-likelihood)");
+    /// `None` for a task-specific model, or where the source does not say (an import).
+    #[serde(default)]
+    pub approach: Option<String>,
     pub repetitions: Vec<Repetition>,
 }
 

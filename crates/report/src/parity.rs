@@ -105,6 +105,7 @@ mod tests {
             generative: false,
             unfinished: false,
             same_sample: false,
+            approach: None,
             repetitions: vec![rep],
         };
         let a = analyse(&ReportInput {

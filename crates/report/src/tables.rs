@@ -189,6 +189,72 @@ pub fn front_table(a: &Analysis) -> Table {
     }
 }
 
+/// The study's central comparison: per task and dataset where both ran, every zero-shot model
+/// beside the task-specific ones, with its energy as a multiple of the cheapest task-specific
+/// model's and its metric against the best task-specific model's. Complete series only.
+pub fn zero_shot_table(a: &Analysis) -> Table {
+    let mut rows = Vec::new();
+    let mut groups: Vec<(&str, &str)> = Vec::new();
+    for s in a.series.iter().filter(|s| s.approach.is_some()) {
+        if !groups.contains(&(s.task.as_str(), s.dataset.as_str())) {
+            groups.push((s.task.as_str(), s.dataset.as_str()));
+        }
+    }
+    for (task, dataset) in groups {
+        let group: Vec<_> = a
+            .series
+            .iter()
+            .filter(|s| s.task == task && s.dataset == dataset && s.comparable())
+            .collect();
+        let specific: Vec<_> = group.iter().filter(|s| s.approach.is_none()).collect();
+        let cheapest = specific
+            .iter()
+            .map(|s| s.wh_per_1000.mean)
+            .fold(f64::INFINITY, f64::min);
+        let best = specific
+            .iter()
+            .filter_map(|s| s.metric.as_ref().map(|m| m.mean))
+            .fold(f64::NEG_INFINITY, f64::max);
+        if specific.is_empty() || !group.iter().any(|s| s.approach.is_some()) {
+            continue;
+        }
+        for s in &group {
+            let metric = s.metric.as_ref().map(|m| m.mean);
+            rows.push(vec![
+                task.to_string(),
+                dataset.to_string(),
+                s.model.clone(),
+                s.approach.clone().unwrap_or_else(|| "task-specific".into()),
+                s.metric_name.clone().unwrap_or_else(|| "-".into()),
+                opt(metric),
+                sig(s.wh_per_1000.mean),
+                if cheapest > 0.0 && cheapest.is_finite() {
+                    sig(s.wh_per_1000.mean / cheapest)
+                } else {
+                    "-".into()
+                },
+                opt(metric.filter(|_| best.is_finite()).map(|m| m - best)),
+            ]);
+        }
+    }
+    Table {
+        name: "zero_shot",
+        title: "Zero-shot against task-specific models on the same data".into(),
+        headers: headers(&[
+            "task",
+            "dataset",
+            "model",
+            "approach",
+            "metric",
+            "metric_mean",
+            "wh_per_1000",
+            "energy_x_cheapest_task_specific",
+            "metric_minus_best_task_specific",
+        ]),
+        rows,
+    }
+}
+
 pub fn fit_table(a: &Analysis) -> Table {
     Table {
         name: "energy_vs_duration",
@@ -280,13 +346,12 @@ pub fn parity_table(rows: &[ParityRow]) -> Table {
 
 /// All tables in report order; the parity table only when parity rows exist.
 pub fn all_tables(a: &Analysis, parity: &[ParityRow]) -> Vec<Table> {
-    let mut t = vec![
-        task_table(a),
-        model_table(a),
-        front_table(a),
-        fit_table(a),
-        band_table(),
-    ];
+    let mut t = vec![task_table(a), model_table(a), front_table(a)];
+    let zero_shot = zero_shot_table(a);
+    if !zero_shot.rows.is_empty() {
+        t.push(zero_shot);
+    }
+    t.extend([fit_table(a), band_table()]);
     if !parity.is_empty() {
         t.push(parity_table(parity));
     }

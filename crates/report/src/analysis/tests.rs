@@ -53,6 +53,7 @@ fn series(model: &str, reps: Vec<Repetition>) -> Series {
         generative: false,
         unfinished: false,
         same_sample: false,
+        approach: None,
         repetitions: reps,
     }
 }
@@ -265,4 +266,52 @@ fn a_series_without_a_named_metric_takes_its_tasks_headline() {
             (Some("accuracy"), 0.9)
         ]
     );
+}
+
+#[test]
+fn zero_shot_models_are_set_beside_the_task_specific_ones() {
+    // bow: 2 Wh/1k at 0.8; tfidf: 4 Wh/1k at 0.9; an LLM zero-shot: 200 Wh/1k at 0.6.
+    let one = |model: &str, joules: f64, acc: f64, approach: Option<&str>| {
+        let mut s = series(model, vec![rep(0, 500, joules, 0.0, 10.0, acc)]);
+        s.approach = approach.map(str::to_string);
+        s
+    };
+    let a = analyse(&ReportInput {
+        source: "t".into(),
+        notes: Vec::new(),
+        series: vec![
+            one("bow", 3600.0, 0.8, None),
+            one("tfidf", 7200.0, 0.9, None),
+            one("llm", 360_000.0, 0.6, Some("zero-shot (generate)")),
+        ],
+    });
+    let t = crate::tables::zero_shot_table(&a);
+    let cols = |name: &str| t.headers.iter().position(|h| h == name).expect(name);
+    let rows: Vec<(&str, &str, &str, &str)> = t
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r[cols("model")].as_str(),
+                r[cols("approach")].as_str(),
+                r[cols("energy_x_cheapest_task_specific")].as_str(),
+                r[cols("metric_minus_best_task_specific")].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("bow", "task-specific", "1.000", "-0.1000"),
+            ("tfidf", "task-specific", "2.000", "0"),
+            ("llm", "zero-shot (generate)", "100.0", "-0.3000"),
+        ]
+    );
+    // Without a zero-shot model there is no such table.
+    let only = analyse(&ReportInput {
+        source: "t".into(),
+        notes: Vec::new(),
+        series: vec![one("bow", 3600.0, 0.8, None)],
+    });
+    assert!(crate::tables::zero_shot_table(&only).rows.is_empty());
 }
