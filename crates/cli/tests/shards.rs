@@ -121,6 +121,22 @@ fn four_shards_at_once_fill_one_run_exactly_once() {
         vec![(0, 4), (1, 4), (2, 4), (3, 4)]
     );
     assert!(shards.iter().all(|x| x.ended_at.is_some()));
+    // The report says the run was made by four shards, and where.
+    let host = shards[0].host.clone();
+    let out = Command::cargo_bin("powerhungry")
+        .expect("binary")
+        .arg("report")
+        .arg(&store)
+        .output()
+        .expect("report");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout.contains(&format!(
+            "note: run 1 `sweep` (shard-test): 4 of 4 shard(s) joined, on {host}"
+        )),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -5,7 +5,7 @@
 use crate::input::{ComponentEnergy, Repetition, ReportInput, Series};
 use anyhow::Result;
 use powerhungry_bench::sink::{latency_percentiles, ModelRecord, RepetitionRecord};
-use powerhungry_store::{InferenceTotals, Store, StoredRun};
+use powerhungry_store::{InferenceTotals, RunListing, ShardListing, Store, StoredRun};
 use powerhungry_tasks::TaskName;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -55,6 +55,9 @@ pub fn read_store(path: &Path) -> Result<ReportInput> {
                 rep.emissions_g = Some(e.g_co2e);
             }
         }
+        if let Some(note) = shards_note(&listing, &store.shards(listing.id)?) {
+            input.notes.push(note);
+        }
         for (model, why) in &run.skipped {
             input.notes.push(format!(
                 "run {} ({}) skipped model `{model}`: {why}; the run is finished for the \
@@ -65,6 +68,36 @@ pub fn read_store(path: &Path) -> Result<ReportInput> {
         input.series.extend(series);
     }
     Ok(input)
+}
+
+/// A run made by several shards (`bench --shard I/N --run-name NAME`): how many joined, on
+/// which hosts, and which have not ended (their part of the run is unfinished).
+fn shards_note(run: &RunListing, shards: &[ShardListing]) -> Option<String> {
+    let count = shards.first()?.count;
+    let mut hosts: Vec<&str> = shards.iter().map(|s| s.host.as_str()).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    let open: Vec<String> = shards
+        .iter()
+        .filter(|s| s.ended_at.is_none())
+        .map(|s| format!("{}/{count}", s.index + 1))
+        .collect();
+    let name = run
+        .run_name
+        .as_deref()
+        .map_or_else(String::new, |n| format!(" `{n}`"));
+    Some(format!(
+        "run {}{name} ({}): {} of {count} shard(s) joined, on {}{}",
+        run.id,
+        run.suite_name,
+        shards.len(),
+        hosts.join(", "),
+        if open.is_empty() {
+            String::new()
+        } else {
+            format!("; not ended: shard {}", open.join(", "))
+        }
+    ))
 }
 
 /// Per-repetition inference count and output tokens, by (model, dataset, repetition index).
@@ -214,7 +247,43 @@ pub fn zero_shot_approach(model: &ModelRecord) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::zero_shot_approach;
+    use super::{shards_note, zero_shot_approach};
+    use powerhungry_store::{RunListing, ShardListing};
+
+    #[test]
+    fn a_sharded_run_says_how_many_shards_joined_where_and_which_are_open() {
+        let run = RunListing {
+            id: 3,
+            suite_name: "s".into(),
+            suite_hash: "h".into(),
+            started_at: 0.0,
+            ended_at: None,
+            repetitions: 4,
+            run_name: Some("job-7".into()),
+        };
+        let shard = |index: u32, host: &str, ended: bool| ShardListing {
+            index,
+            count: 3,
+            host: host.into(),
+            pid: 1,
+            started_at: 0.0,
+            ended_at: ended.then_some(1.0),
+        };
+        assert_eq!(shards_note(&run, &[]), None);
+        assert_eq!(
+            shards_note(
+                &run,
+                &[shard(0, "node-b", true), shard(1, "node-a", false), shard(2, "node-b", true)]
+            )
+            .as_deref(),
+            Some("run 3 `job-7` (s): 3 of 3 shard(s) joined, on node-a, node-b; not ended: shard 2/3")
+        );
+        assert_eq!(
+            shards_note(&run, &[shard(0, "n", true)]).as_deref(),
+            Some("run 3 `job-7` (s): 1 of 3 shard(s) joined, on n")
+        );
+    }
+
     use powerhungry_bench::sink::ModelRecord;
 
     fn model(kind: &str, options_json: &str) -> ModelRecord {
