@@ -24,6 +24,7 @@ pub mod gguf_tokenizer;
 pub mod packed;
 pub mod st_modules;
 pub mod tiny;
+pub mod tiny_xlmr;
 pub mod tokenize;
 
 pub use causal_lm::{CausalLm, CausalLmOptions, GgufLm};
