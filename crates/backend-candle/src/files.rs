@@ -225,7 +225,8 @@ pub fn not_found_help(model_id: &str, cache: &Path) -> String {
         "model {model_id} is not available offline. Either:\n\
          - point the model at a local folder holding {} (e.g. --model /path/to/folder), or\n\
          - place the files in the Hugging Face cache: {}/{folder}/snapshots/<commit>/ with \
-         refs/main holding <commit>, or\n\
+         refs/main holding <commit> (`huggingface-cli download {model_id}` on a machine that \
+         reaches huggingface.co writes exactly that; copy the folder over), or\n\
          - allow the download explicitly (allow_download / --allow-download) on a machine that \
          reaches huggingface.co.",
         REQUIRED.join(", "),
