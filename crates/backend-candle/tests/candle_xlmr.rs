@@ -227,3 +227,29 @@ fn a_folder_that_is_not_a_candle_model_is_named_in_the_error() {
         "{e}"
     );
 }
+
+/// `do_lower_case` in sentence_bert_config.json lower-cases texts before the tokenizer, as
+/// sentence-transformers does (the real model has it false: case matters there).
+#[test]
+fn do_lower_case_is_followed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    tiny_xlmr::write(dir.path(), REFERENCE_SEED).expect("written");
+    let texts = ["DER FILM WAR GUT", "der film war gut"];
+    // One text per call: equal inputs give bit-equal outputs (no padding neighbours).
+    let each = |m: &mut CandleEmbedder| -> Vec<(Vec<f32>, u32)> {
+        texts
+            .iter()
+            .map(|t| m.embed(&[t]).expect("embed").remove(0))
+            .collect()
+    };
+    let cased = each(&mut load(dir.path()));
+    assert_ne!(cased[0], cased[1]);
+    std::fs::write(
+        dir.path().join("sentence_bert_config.json"),
+        r#"{"max_seq_length": 128, "do_lower_case": true}"#,
+    )
+    .expect("write");
+    let lowered = each(&mut load(dir.path()));
+    assert_eq!(lowered[0], lowered[1]);
+    assert_eq!(lowered[1], cased[1]);
+}
