@@ -248,7 +248,12 @@ impl HfConfig {
             .and_then(|a| a.first())
             .and_then(Value::as_str)
             .unwrap_or("?");
-        format!("{} ({})", arch, self.family.name())
+        let model_type = self
+            .raw
+            .get("model_type")
+            .and_then(Value::as_str)
+            .unwrap_or(self.family.name());
+        format!("{arch} ({model_type})")
     }
 }
 

@@ -1,12 +1,14 @@
-//! Sentence embeddings as sentence-transformers computes them for BERT-family models such as
-//! all-MiniLM-L6-v2: the encoder's last hidden states, pooled (mean over the attention mask,
-//! or [CLS]) and L2-normalised when the folder's `modules.json` says so (see `st_modules`).
+//! Sentence embeddings as sentence-transformers computes them, for BERT-family models such as
+//! all-MiniLM-L6-v2 and XLM-RoBERTa ones such as paraphrase-multilingual-mpnet-base-v2: each
+//! text stripped (and lower-cased if the folder says so), the encoder's last hidden states,
+//! pooled (mean over the attention mask, or [CLS]) and L2-normalised when the folder's
+//! `modules.json` says so (see `st_modules`).
 
 use super::config::{count_parameters, HfConfig};
 use super::encoder::{var_builder, Encoder};
 use super::files::ModelFiles;
 use super::packed::Packed;
-use super::st_modules::{l2_normalize, Pipeline, Pooling};
+use super::st_modules::{l2_normalize, st_text, Pipeline, Pooling};
 use super::tokenize::TextTokenizer;
 use anyhow::{Context, Result};
 use candle_core::{DType, Device};
@@ -23,6 +25,8 @@ pub struct CandleEmbedder {
     tokenizer: TextTokenizer,
     dim: usize,
     pipeline: Pipeline,
+    /// sentence_bert_config.json's `do_lower_case`.
+    lowercase: bool,
     info: ModelInfo,
     device: Device,
 }
@@ -44,6 +48,9 @@ impl CandleEmbedder {
             Encoder::load_candle(&cfg, &vb)?
         };
         let max_len = max_seq_len(files, &cfg)?;
+        let lowercase = st_config_key(files, "sentence_bert_config.json", "do_lower_case")?
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
         let tokenizer = TextTokenizer::load(&files.tokenizer, max_len, cfg.pad_token_id()?)?;
         let dim = cfg.hidden_size()?;
         let pipeline = Pipeline::read(&files.dir)?;
@@ -63,6 +70,7 @@ impl CandleEmbedder {
             tokenizer,
             dim,
             pipeline,
+            lowercase,
             info,
             device,
         })
@@ -106,16 +114,9 @@ impl CandleEmbedder {
 pub fn max_seq_len(files: &ModelFiles, cfg: &HfConfig) -> Result<usize> {
     let cap = cfg.max_positions()?;
     let from = |name: &str, key: &str| -> Result<Option<usize>> {
-        let Some(path) = files.optional(name) else {
-            return Ok(None);
-        };
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        let v: Value = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not valid JSON", path.display()))?;
         // transformers writes a huge sentinel when a tokenizer has no limit.
-        Ok(v.get(key)
-            .and_then(Value::as_u64)
+        Ok(st_config_key(files, name, key)?
+            .and_then(|v| v.as_u64())
             .filter(|n| *n < 1_000_000)
             .map(|n| n as usize))
     };
@@ -124,6 +125,18 @@ pub fn max_seq_len(files: &ModelFiles, cfg: &HfConfig) -> Result<usize> {
         None => from("tokenizer_config.json", "model_max_length")?.unwrap_or(cap),
     };
     Ok(limit.min(cap))
+}
+
+/// `key` of the optional JSON file `name` in the model folder (None: no file or no key).
+fn st_config_key(files: &ModelFiles, name: &str, key: &str) -> Result<Option<Value>> {
+    let Some(path) = files.optional(name) else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let v: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not valid JSON", path.display()))?;
+    Ok(v.get(key).cloned())
 }
 
 /// Split texts (sorted by length) into groups whose padding stays under
@@ -157,7 +170,9 @@ impl TextEmbedder for CandleEmbedder {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let encoded = self.tokenizer.encode(texts)?;
+        let prepared: Vec<_> = texts.iter().map(|t| st_text(t, self.lowercase)).collect();
+        let prepared: Vec<&str> = prepared.iter().map(|t| t.as_ref()).collect();
+        let encoded = self.tokenizer.encode(&prepared)?;
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| encoded[i].0.len());
         let lengths: Vec<usize> = order.iter().map(|&i| encoded[i].0.len()).collect();

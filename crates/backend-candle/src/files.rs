@@ -212,10 +212,61 @@ fn download(cache: &Path, model_id: &str, opts: &ResolveOptions) -> Result<Model
         dir = path.parent().map(Path::to_path_buf);
     }
     let dir = dir.context("hf-hub returned a path without a folder")?;
+    // sentence-transformers' files decide pooling, normalisation and the sequence limit
+    // (paraphrase-multilingual-mpnet-base-v2: 128 tokens, not the tokenizer's 512): fetched
+    // when the repository has them. A repository without them (404) is a plain model.
+    for name in ST_FILES {
+        get_optional(&repo, model_id, name)?;
+    }
+    for sub in module_folders(&dir.join("modules.json"))? {
+        get_optional(&repo, model_id, &format!("{sub}/config.json"))?;
+    }
     ModelFiles::in_dir(
         &dir,
         format!("downloaded from the hub into {}", dir.display()),
     )
+}
+
+/// The files of a sentence-transformers folder besides the model's own, read when present.
+const ST_FILES: [&str; 3] = [
+    "modules.json",
+    "sentence_bert_config.json",
+    "tokenizer_config.json",
+];
+
+/// Download `name` if the repository has it; a 404 means it has not.
+fn get_optional(repo: &hf_hub::api::sync::ApiRepo, model_id: &str, name: &str) -> Result<()> {
+    match repo.get(name) {
+        Ok(_) => Ok(()),
+        Err(hf_hub::api::sync::ApiError::RequestError(e))
+            if matches!(*e, ureq::Error::Status(404, _)) =>
+        {
+            Ok(())
+        }
+        Err(e) => bail!("downloading {name} of {model_id} from the Hugging Face hub failed: {e}"),
+    }
+}
+
+/// The sub-folders `modules.json` names (`1_Pooling`, ...), if the file was downloaded.
+fn module_folders(modules: &Path) -> Result<Vec<String>> {
+    if !modules.is_file() {
+        return Ok(Vec::new());
+    }
+    let text = std::fs::read_to_string(modules)
+        .with_context(|| format!("cannot read {}", modules.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not valid JSON", modules.display()))?;
+    let folders = v
+        .as_array()
+        .map(|ms| {
+            ms.iter()
+                .filter_map(|m| m.get("path").and_then(|p| p.as_str()))
+                .filter(|p| !p.is_empty() && !p.contains("..") && !p.starts_with('/'))
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(folders)
 }
 
 /// What to do when a model is neither local nor cached.
@@ -225,7 +276,8 @@ pub fn not_found_help(model_id: &str, cache: &Path) -> String {
         "model {model_id} is not available offline. Either:\n\
          - point the model at a local folder holding {} (e.g. --model /path/to/folder), or\n\
          - place the files in the Hugging Face cache: {}/{folder}/snapshots/<commit>/ with \
-         refs/main holding <commit>, or\n\
+         refs/main holding <commit> (`huggingface-cli download {model_id}` on a machine that \
+         reaches huggingface.co writes exactly that; copy the folder over), or\n\
          - allow the download explicitly (allow_download / --allow-download) on a machine that \
          reaches huggingface.co.",
         REQUIRED.join(", "),

@@ -1,7 +1,7 @@
 //! The candle backend: transformer encoders in pure Rust (candle, pinned in the workspace).
-//! - [`CandleEmbedder`]: sentence embeddings (BERT family; pooling and normalisation from the
-//!   folder's modules.json, as sentence-transformers; all-MiniLM-L6-v2), a
-//!   [`powerhungry_tasks::TextEmbedder`];
+//! - [`CandleEmbedder`]: sentence embeddings (BERT and XLM-RoBERTa families; pooling and
+//!   normalisation from the folder's modules.json, as sentence-transformers; all-MiniLM-L6-v2,
+//!   paraphrase-multilingual-mpnet-base-v2), a [`powerhungry_tasks::TextEmbedder`];
 //! - [`SequenceClassifier`]: BERT / DistilBERT / RoBERTa `...ForSequenceClassification`
 //!   with Hugging Face's head weights, a [`powerhungry_tasks::Backend`];
 //! - [`CausalLm`]: a GGUF decoder (Llama architecture, quantized; SmolLM2) answering tasks
@@ -24,6 +24,7 @@ pub mod gguf_tokenizer;
 pub mod packed;
 pub mod st_modules;
 pub mod tiny;
+pub mod tiny_xlmr;
 pub mod tokenize;
 
 pub use causal_lm::{CausalLm, CausalLmOptions, GgufLm};

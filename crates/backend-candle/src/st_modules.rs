@@ -91,6 +91,20 @@ fn read_pooling(path: &Path) -> Result<Pooling> {
     }
 }
 
+/// The text as sentence-transformers' Transformer module hands it to the tokenizer: Python's
+/// `str.strip()` (Unicode white space and the separators U+001C..U+001F, which Rust's
+/// `trim` keeps), then lower-cased when `sentence_bert_config.json` says `do_lower_case`.
+/// Stripping matters for SentencePiece tokenizers: a trailing space is a `▁` token.
+pub fn st_text(text: &str, lowercase: bool) -> std::borrow::Cow<'_, str> {
+    let stripped =
+        text.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c));
+    if lowercase {
+        stripped.to_lowercase().into()
+    } else {
+        stripped.into()
+    }
+}
+
 /// L2-normalise in place, as torch's `F.normalize` (norm floored at 1e-12).
 pub fn l2_normalize(v: &mut [f32]) {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
@@ -145,6 +159,15 @@ mod tests {
         let d = folder(&dense, r#"{"pooling_mode_mean_tokens": true}"#);
         let e = format!("{:#}", Pipeline::read(d.path()).unwrap_err());
         assert!(e.contains("sentence_transformers.models.Dense"), "{e}");
+    }
+
+    #[test]
+    fn texts_are_stripped_as_python_strips() {
+        assert_eq!(st_text("  a b\t\n", false), "a b");
+        assert_eq!(st_text("\u{1f}Film\u{1c}\u{3000}", false), "Film");
+        assert_eq!(st_text("\u{200b}x", false), "\u{200b}x"); // not white space in Python either
+        assert_eq!(st_text(" Straße ÄB ", true), "straße äb");
+        assert_eq!(st_text("", false), "");
     }
 
     #[test]

@@ -51,6 +51,123 @@ impl Gen {
     }
 }
 
+/// Tensors being made, named as Hugging Face names them, all drawn from one seeded
+/// generator: the order of the calls fixes the values.
+pub(crate) struct Weights {
+    pub t: HashMap<String, Tensor>,
+    g: Gen,
+}
+
+impl Weights {
+    pub(crate) fn new(seed: u64) -> Self {
+        Self {
+            t: HashMap::new(),
+            g: Gen(rand_chacha::ChaCha8Rng::seed_from_u64(seed)),
+        }
+    }
+
+    /// Layer-norm scales near 1, embeddings in [-1, 1), everything else in [-0.3, 0.3).
+    fn put(&mut self, name: String, shape: &[usize]) -> Result<()> {
+        let (scale, center) =
+            if name.ends_with("LayerNorm.weight") || name.ends_with("layer_norm.weight") {
+                (0.1, 1.0)
+            } else if name.contains("embeddings") {
+                (1.0, 0.0)
+            } else {
+                (0.3, 0.0)
+            };
+        let v = self.g.tensor(shape, scale, center)?;
+        self.t.insert(name, v);
+        Ok(())
+    }
+
+    /// `{p}.weight` `(out, inp)` and `{p}.bias` `(out)`.
+    pub(crate) fn linear(&mut self, p: &str, out: usize, inp: usize) -> Result<()> {
+        self.put(format!("{p}.weight"), &[out, inp])?;
+        self.put(format!("{p}.bias"), &[out])
+    }
+
+    /// A layer norm's `{p}.weight` and `{p}.bias` over the hidden size.
+    fn norm(&mut self, p: &str) -> Result<()> {
+        self.put(format!("{p}.weight"), &[HIDDEN])?;
+        self.put(format!("{p}.bias"), &[HIDDEN])
+    }
+
+    /// The embeddings and the [`LAYERS`] transformer layers of `family`, under `base`
+    /// (`bert`, `roberta`, ...; empty for a bare `...Model` checkpoint, as sentence-transformers
+    /// folders hold).
+    pub(crate) fn encoder(
+        &mut self,
+        family: Family,
+        base: &str,
+        vocab: usize,
+        positions: usize,
+    ) -> Result<()> {
+        let (h, i) = (HIDDEN, INTERMEDIATE);
+        let name = |s: &str| {
+            if base.is_empty() {
+                s.to_string()
+            } else {
+                format!("{base}.{s}")
+            }
+        };
+        self.put(name("embeddings.word_embeddings.weight"), &[vocab, h])?;
+        self.put(
+            name("embeddings.position_embeddings.weight"),
+            &[positions, h],
+        )?;
+        if family != Family::DistilBert {
+            let types = if family == Family::Roberta { 1 } else { 2 };
+            self.put(name("embeddings.token_type_embeddings.weight"), &[types, h])?;
+        }
+        self.norm(&name("embeddings.LayerNorm"))?;
+        for l in 0..LAYERS {
+            // (name, out, in) of each dense layer, then the layer norms.
+            let (dense, norms): (Vec<(String, usize, usize)>, Vec<String>) =
+                if family == Family::DistilBert {
+                    let p = name(&format!("transformer.layer.{l}"));
+                    (
+                        vec![
+                            (format!("{p}.attention.q_lin"), h, h),
+                            (format!("{p}.attention.k_lin"), h, h),
+                            (format!("{p}.attention.v_lin"), h, h),
+                            (format!("{p}.attention.out_lin"), h, h),
+                            (format!("{p}.ffn.lin1"), i, h),
+                            (format!("{p}.ffn.lin2"), h, i),
+                        ],
+                        vec![
+                            format!("{p}.sa_layer_norm"),
+                            format!("{p}.output_layer_norm"),
+                        ],
+                    )
+                } else {
+                    let p = name(&format!("encoder.layer.{l}"));
+                    (
+                        vec![
+                            (format!("{p}.attention.self.query"), h, h),
+                            (format!("{p}.attention.self.key"), h, h),
+                            (format!("{p}.attention.self.value"), h, h),
+                            (format!("{p}.attention.output.dense"), h, h),
+                            (format!("{p}.intermediate.dense"), i, h),
+                            (format!("{p}.output.dense"), h, i),
+                        ],
+                        vec![
+                            format!("{p}.attention.output.LayerNorm"),
+                            format!("{p}.output.LayerNorm"),
+                        ],
+                    )
+                };
+            for (p, out, inp) in dense {
+                self.linear(&p, out, inp)?;
+            }
+            for p in norms {
+                self.norm(&p)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 fn specials(family: Family) -> [&'static str; 4] {
     match family {
         Family::Roberta => ["<s>", "<pad>", "</s>", "<unk>"],
@@ -89,21 +206,8 @@ pub fn vocab_size() -> usize {
 pub fn write(dir: &Path, spec: &TinySpec) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let n = spec.id2label.len();
-    let mut g = Gen(rand_chacha::ChaCha8Rng::seed_from_u64(spec.seed));
-    let mut t: HashMap<String, Tensor> = HashMap::new();
-    let (h, i) = (HIDDEN, INTERMEDIATE);
-    let put = |t: &mut HashMap<String, Tensor>, name: String, shape: &[usize], g: &mut Gen| {
-        let (scale, center) =
-            if name.ends_with("LayerNorm.weight") || name.ends_with("layer_norm.weight") {
-                (0.1, 1.0)
-            } else if name.contains("embeddings") {
-                (1.0, 0.0)
-            } else {
-                (0.3, 0.0)
-            };
-        g.tensor(shape, scale, center).map(|v| t.insert(name, v))
-    };
-    let lin = |p: &str| [(format!("{p}.weight")), (format!("{p}.bias"))];
+    let mut w = Weights::new(spec.seed);
+    let h = HIDDEN;
     let family = spec.family;
     let base = match family {
         Family::Bert => "bert",
@@ -111,77 +215,7 @@ pub fn write(dir: &Path, spec: &TinySpec) -> Result<()> {
         Family::Roberta => "roberta",
     };
     let positions = MAX_POSITIONS + if family == Family::Roberta { 2 } else { 0 };
-    put(
-        &mut t,
-        format!("{base}.embeddings.word_embeddings.weight"),
-        &[vocab_size(), h],
-        &mut g,
-    )?;
-    put(
-        &mut t,
-        format!("{base}.embeddings.position_embeddings.weight"),
-        &[positions, h],
-        &mut g,
-    )?;
-    if family != Family::DistilBert {
-        let types = if family == Family::Roberta { 1 } else { 2 };
-        put(
-            &mut t,
-            format!("{base}.embeddings.token_type_embeddings.weight"),
-            &[types, h],
-            &mut g,
-        )?;
-    }
-    let [w, b] = lin(&format!("{base}.embeddings.LayerNorm"));
-    put(&mut t, w, &[h], &mut g)?;
-    put(&mut t, b, &[h], &mut g)?;
-    for l in 0..LAYERS {
-        // (name, out, in) of each dense layer, then the layer norms.
-        let (dense, norms): (Vec<(String, usize, usize)>, Vec<String>) =
-            if family == Family::DistilBert {
-                let p = format!("distilbert.transformer.layer.{l}");
-                (
-                    vec![
-                        (format!("{p}.attention.q_lin"), h, h),
-                        (format!("{p}.attention.k_lin"), h, h),
-                        (format!("{p}.attention.v_lin"), h, h),
-                        (format!("{p}.attention.out_lin"), h, h),
-                        (format!("{p}.ffn.lin1"), i, h),
-                        (format!("{p}.ffn.lin2"), h, i),
-                    ],
-                    vec![
-                        format!("{p}.sa_layer_norm"),
-                        format!("{p}.output_layer_norm"),
-                    ],
-                )
-            } else {
-                let p = format!("{base}.encoder.layer.{l}");
-                (
-                    vec![
-                        (format!("{p}.attention.self.query"), h, h),
-                        (format!("{p}.attention.self.key"), h, h),
-                        (format!("{p}.attention.self.value"), h, h),
-                        (format!("{p}.attention.output.dense"), h, h),
-                        (format!("{p}.intermediate.dense"), i, h),
-                        (format!("{p}.output.dense"), h, i),
-                    ],
-                    vec![
-                        format!("{p}.attention.output.LayerNorm"),
-                        format!("{p}.output.LayerNorm"),
-                    ],
-                )
-            };
-        for (name, out, inp) in dense {
-            let [w, b] = lin(&name);
-            put(&mut t, w, &[out, inp], &mut g)?;
-            put(&mut t, b, &[out], &mut g)?;
-        }
-        for name in norms {
-            let [w, b] = lin(&name);
-            put(&mut t, w, &[h], &mut g)?;
-            put(&mut t, b, &[h], &mut g)?;
-        }
-    }
+    w.encoder(family, base, vocab_size(), positions)?;
     let head: [(String, usize); 2] = match family {
         Family::Bert => [("bert.pooler.dense".into(), h), ("classifier".into(), n)],
         Family::DistilBert => [("pre_classifier".into(), h), ("classifier".into(), n)],
@@ -191,17 +225,15 @@ pub fn write(dir: &Path, spec: &TinySpec) -> Result<()> {
         ],
     };
     for (name, out) in &head {
-        let [w, b] = lin(name);
-        put(&mut t, w, &[*out, h], &mut g)?;
-        put(&mut t, b, &[*out], &mut g)?;
+        w.linear(name, *out, h)?;
     }
     if let Some((class, boost)) = spec.bias_boost {
         let name = format!("{}.bias", head[1].0);
-        let mut b = t[&name].to_vec1::<f32>()?;
+        let mut b = w.t[&name].to_vec1::<f32>()?;
         b[class] += boost;
-        t.insert(name, Tensor::from_vec(b, n, &Device::Cpu)?);
+        w.t.insert(name, Tensor::from_vec(b, n, &Device::Cpu)?);
     }
-    candle_core::safetensors::save(&t, dir.join("model.safetensors"))?;
+    candle_core::safetensors::save(&w.t, dir.join("model.safetensors"))?;
     std::fs::write(
         dir.join("config.json"),
         serde_json::to_string_pretty(&config(spec))?,
