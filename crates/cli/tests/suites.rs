@@ -129,10 +129,10 @@ fn run_suite(path: &Path) {
                 "{name}: model `{model}` neither ran nor was skipped with a reason\n{stdout}"
             );
             if backend == "transformers" {
-                // No Hub here: the pipeline model is not in the (empty) cache, and says so;
-                // diffusers pipelines have not landed.
+                // No Hub here: the pipeline or diffusers model is not in the (empty) cache,
+                // and says so.
                 assert!(
-                    stdout.contains("Hugging Face cache") || stdout.contains("not landed"),
+                    stdout.contains("Hugging Face cache"),
                     "{name}: `{model}` must say why it cannot run\n{stdout}"
                 );
             }
