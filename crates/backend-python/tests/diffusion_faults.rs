@@ -198,3 +198,51 @@ fn a_python_without_diffusers_is_named_with_the_pip_command() {
         "{m}"
     );
 }
+
+/// The real worker on a Python where `diffusers` cannot be imported (a shadowing package on
+/// PYTHONPATH): the handshake refuses to load a diffusion pipeline, with the pip command.
+#[test]
+fn the_real_worker_without_diffusers_refuses_with_the_pip_command() {
+    let Some(python) = powerhungry_testkit::program("python3", "install Python 3 (CI has it)")
+    else {
+        return;
+    };
+    let python = python.to_string_lossy().into_owned();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let shadow = dir.path().join("diffusers");
+    std::fs::create_dir(&shadow).expect("mkdir");
+    std::fs::write(
+        shadow.join("__init__.py"),
+        "raise ImportError('diffusers hidden by the test')\n",
+    )
+    .expect("write");
+    let spec = DiffusionSpec {
+        spawn: Spawn {
+            python: python.clone(),
+            script: None,
+            env: vec![(
+                "PYTHONPATH".into(),
+                dir.path().to_string_lossy().into_owned(),
+            )],
+        },
+        model: "unused".into(),
+        device: None,
+        dtype: None,
+        pipeline_kwargs: Default::default(),
+        call_kwargs: Default::default(),
+        seed: 0,
+        width: None,
+        height: None,
+        images_dir: dir.path().join("images"),
+        timeout: Duration::from_secs(120),
+    };
+    let e = format!(
+        "{:#}",
+        PythonDiffusion::load(spec).err().expect("must fail")
+    );
+    assert!(e.contains("lacks diffusers==0.35.2"), "{e}");
+    assert!(
+        e.contains(&format!("{python} -m pip install diffusers==0.35.2")),
+        "{e}"
+    );
+}

@@ -1,7 +1,7 @@
 //! Every shipped suite (`suites/*.toml`) runs end to end through the real binary at small n:
 //! its datasets load from `data/`, each model either runs (a summary row per dataset, with the
 //! task's metrics) or is skipped with the reason said plainly — for a Hub model not in the
-//! cache, that it is not; for a backend that has not landed yet, that it has not — and the run
+//! cache (or a diffusers folder without model_index.json), that it is not — and the run
 //! is stored. Needs the real MiniLM and SmolLM2
 //! files (scripts/test.sh fetches them; crates/testkit has the rule for a missing one).
 
