@@ -63,8 +63,19 @@ text_column = "Prompt"
 }
 
 fn bench(dir: &Path, python: &str, suite_file: &str, predictions: &str) -> std::process::Output {
+    bench_with(dir, python, suite_file, predictions, &[])
+}
+
+fn bench_with(
+    dir: &Path,
+    python: &str,
+    suite_file: &str,
+    predictions: &str,
+    env: &[(&str, &Path)],
+) -> std::process::Output {
     Command::cargo_bin("powerhungry")
         .expect("binary")
+        .envs(env.iter().copied())
         .current_dir(dir)
         .env("HF_HUB_CACHE", dir.join("empty-hf-cache"))
         .env_remove("POWERHUNGRY_CONFIG")
@@ -222,6 +233,51 @@ fn tiny_diffusion_runs_through_bench_with_its_images_beside_the_store() {
     for (a, b) in hashes[0].iter().zip(&hashes[2]) {
         assert_ne!(a, b, "another seed gives other images");
     }
+
+    // The worker dies mid-run (killed while saving the second measured image, by a
+    // sitecustomize the worker's Python picks up): an error of that repetition, with the
+    // worker's last words, and nothing of it stored.
+    let site = d.join("site");
+    std::fs::create_dir(&site).expect("mkdir");
+    std::fs::write(
+        site.join("sitecustomize.py"),
+        "import os, sys\n\
+         try:\n    import PIL.Image\nexcept ImportError:\n    PIL = None\n\
+         if PIL is not None:\n\
+         \x20   save = PIL.Image.Image.save\n\
+         \x20   def dying_save(self, fp, *a, **k):\n\
+         \x20       if 'r0-1-' in str(fp):\n\
+         \x20           sys.stderr.write('killed by the test at the second image\\n'); sys.stderr.flush()\n\
+         \x20           os._exit(9)\n\
+         \x20       return save(self, fp, *a, **k)\n\
+         \x20   PIL.Image.Image.save = dying_save\n",
+    )
+    .expect("write sitecustomize");
+    std::fs::write(d.join("dies.toml"), suite("models/sd", 3)).expect("write suite");
+    let out = bench_with(
+        d,
+        &python,
+        "dies.toml",
+        "p5.jsonl",
+        &[("PYTHONPATH", &site)],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("repetition 1")
+            && stderr.contains("before answering `generate`")
+            && stderr.contains("killed by the test at the second image"),
+        "{stderr}"
+    );
+    let c = rusqlite::Connection::open(d.join("r.sqlite")).expect("store");
+    let kept: i64 = c
+        .query_row(
+            "SELECT COUNT(*) FROM repetitions WHERE run_id = 4",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(kept, 0, "the failed repetition is not stored");
 
     // A folder that is not a diffusers pipeline: refused before anything runs, named.
     std::fs::create_dir(d.join("models/empty")).expect("mkdir");
