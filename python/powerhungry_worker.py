@@ -6,7 +6,8 @@ else: the meter, the windows, the sample, the scoring. It speaks one JSON object
     request  {"id": 7, "op": "infer", ...}
     answer   {"id": 7, "ok": true, ...}  or  {"id": 7, "ok": false, "error": "...", ...}
 
-Ops: handshake, load, warmup, infer, unload, load_embedder, embed, exit. The protocol is versioned (PROTOCOL); the
+Ops: handshake, load, warmup, infer, unload, load_embedder, embed, load_diffusion, generate,
+exit. The protocol is versioned (PROTOCOL); the
 harness refuses a worker of another version. Only answers go to stdout: everything a library
 prints goes to stderr (which the harness keeps the last lines of, for errors).
 """
@@ -15,7 +16,7 @@ import json
 import sys
 import time
 
-PROTOCOL = 1
+PROTOCOL = 2
 
 # The real stdout is ours alone; anything else that prints lands on stderr.
 _answers = sys.stdout
@@ -217,6 +218,93 @@ def embed(req):
     return {"vectors": vectors.tolist(), "tokens": tokens, "seconds": seconds}
 
 
+def load_diffusion(req):
+    """A diffusers pipeline from a local folder (DiffusionPipeline picks the class from its
+    model_index.json); float32 unless a dtype is given, on CUDA when there is one."""
+    _import("torch")
+    _import("transformers")
+    diffusers = _import("diffusers")
+    import torch
+
+    _state["pipe"], _state["task"] = None, None
+    kwargs = dict(req.get("kwargs") or {})
+    kwargs["torch_dtype"] = getattr(torch, req.get("dtype") or "float32")
+    device = req.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")
+    pipe = diffusers.DiffusionPipeline.from_pretrained(req["model"], **kwargs).to(device)
+    pipe.set_progress_bar_config(disable=True)
+    _state["pipe"], _state["task"], _state["device"] = pipe, "diffusion", device
+    _state["call_kwargs"] = dict(req.get("call_kwargs") or {})
+    _sync()
+    modules = [c for c in pipe.components.values() if isinstance(c, torch.nn.Module)]
+    return {
+        "parameters": sum(p.numel() for m in modules for p in m.parameters()),
+        "model_class": type(pipe).__name__,
+        "device": device,
+        "dtype": str(kwargs["torch_dtype"]).removeprefix("torch."),
+    }
+
+
+def _prompt_tokens(prompt):
+    """Tokens of the prompt the text encoder reads (CLIP cuts at its 77, specials included)."""
+    tok = getattr(_state["pipe"], "tokenizer", None)
+    if tok is None:
+        return 0
+    n = len(tok(prompt, add_special_tokens=False)["input_ids"])
+    limit = getattr(tok, "model_max_length", None)
+    return min(n, limit - 2) if isinstance(limit, int) and 2 < limit < 100_000 else n
+
+
+def generate(req):
+    """One image per input ({prompt, seed, path}), written by us as PNG to `path` (never
+    through the pipe). The generator is a CPU one seeded with `seed` for each image, so an
+    image depends on its prompt and seed only, on any device."""
+    import inspect
+    import os
+
+    import torch
+
+    pipe = _state["pipe"]
+    if pipe is None or _state["task"] != "diffusion":
+        raise RuntimeError("generate before load_diffusion")
+    accepts = inspect.signature(pipe.__call__).parameters
+    results = []
+    for item in req["inputs"]:
+        kwargs = dict(_state["call_kwargs"])
+        steps = [0]
+
+        def count_step(_pipe, _i, _t, tensors):
+            steps[0] += 1
+            return tensors
+
+        if "callback_on_step_end" in accepts:
+            kwargs["callback_on_step_end"] = count_step
+        start = time.perf_counter_ns()
+        generator = torch.Generator(device="cpu").manual_seed(int(item["seed"]))
+        out = pipe(item["prompt"], generator=generator, **kwargs)
+        _sync()
+        seconds = (time.perf_counter_ns() - start) / 1e9
+        image = out.images[0]
+        path = item["path"]
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        # Written whole, then renamed: a kill mid-write never leaves a half PNG at `path`.
+        tmp = path + ".part"
+        image.save(tmp, format="PNG")
+        os.replace(tmp, path)
+        if not steps[0]:
+            steps[0] = int(kwargs.get("num_inference_steps") or len(getattr(pipe.scheduler, "timesteps", [])))
+        results.append(
+            {
+                "path": path,
+                "width": image.width,
+                "height": image.height,
+                "steps": steps[0],
+                "seconds": seconds,
+                "input_tokens": _prompt_tokens(item["prompt"]),
+            }
+        )
+    return {"results": results}
+
+
 def warmup(req):
     return infer(req)
 
@@ -241,6 +329,8 @@ OPS = {
     "unload": unload,
     "load_embedder": load_embedder,
     "embed": embed,
+    "load_diffusion": load_diffusion,
+    "generate": generate,
 }
 
 

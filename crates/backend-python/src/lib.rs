@@ -4,14 +4,21 @@
 //!
 //! Modules: `process` (the process and the protocol), `pipeline` (the Backend), `mapping`
 //! (our inputs and outputs to the pipeline's), `options` (suite options, Python, model files).
+//! Image generation: `diffusion` (the Backend of a diffusers pipeline), `diffusion_options`
+//! (its suite options and preflight), `image_file` (where images go, the checks of a file).
 
+pub mod diffusion;
+pub mod diffusion_options;
 pub mod embedder;
+pub mod image_file;
 pub mod mapping;
 pub mod options;
 pub mod pins;
 pub mod pipeline;
 pub mod process;
 
+pub use diffusion::PythonDiffusion;
+pub use diffusion_options::{diffusion_spec, missing_diffusion, DiffusionOptions, DiffusionSpec};
 pub use embedder::PythonEmbedder;
 pub use options::{PipelineOptions, DEFAULT_PYTHON, PYTHON_ENV};
 pub use pipeline::{LoadSpec, PythonPipeline, WorkerVersions};
@@ -30,6 +37,9 @@ pub struct SuiteContext {
     pub allow_download: bool,
     /// `--python`, which wins over the model's option and POWERHUNGRY_PYTHON.
     pub python: Option<String>,
+    /// Where generated images go (`powerhungry bench`: `<store file>.images`); image
+    /// generation refuses to run without one.
+    pub images_dir: Option<PathBuf>,
 }
 
 /// None when the model can be loaded: options valid, Python found, weights local (or

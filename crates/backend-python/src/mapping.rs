@@ -159,7 +159,10 @@ pub fn output(
             }
             Output::Detections(out)
         }
-        TaskName::ImageGeneration => bail!("image generation runs on diffusers, not a pipeline"),
+        TaskName::ImageGeneration => bail!(
+            "image generation runs on diffusers (kind \"diffusion-pipeline\"), not a \
+             transformers pipeline"
+        ),
     })
 }
 

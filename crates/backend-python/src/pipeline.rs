@@ -86,6 +86,15 @@ pub struct PythonPipeline {
 
 /// Start a worker and say hello; errors if it speaks another protocol or lacks a package.
 pub fn handshake(spawn: &Spawn, timeout: Duration) -> Result<(Worker, WorkerVersions)> {
+    handshake_needing(spawn, timeout, false)
+}
+
+/// `handshake`, also requiring diffusers when `diffusers` is true.
+pub fn handshake_needing(
+    spawn: &Spawn,
+    timeout: Duration,
+    diffusers: bool,
+) -> Result<(Worker, WorkerVersions)> {
     let mut worker = Worker::spawn(spawn)?;
     let answer = worker.call("handshake", Map::new(), timeout)?;
     let versions: WorkerVersions = serde_json::from_value(answer)
@@ -99,9 +108,10 @@ pub fn handshake(spawn: &Spawn, timeout: Duration) -> Result<(Worker, WorkerVers
     let missing: Vec<String> = [
         ("torch", &versions.torch),
         ("transformers", &versions.transformers),
+        ("diffusers", &versions.diffusers),
     ]
     .iter()
-    .filter(|(_, v)| v.is_none())
+    .filter(|(n, v)| v.is_none() && (diffusers || *n != "diffusers"))
     .map(|(n, _)| crate::pins::pip_spec(n))
     .collect();
     if !missing.is_empty() {

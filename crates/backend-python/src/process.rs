@@ -16,7 +16,7 @@ use std::time::Duration;
 /// The worker's source, written to a temporary file at run time: a user needs only Python.
 pub const WORKER_SOURCE: &str = include_str!("../../../python/powerhungry_worker.py");
 /// The protocol version this harness speaks (the worker's `PROTOCOL`).
-pub const PROTOCOL_VERSION: u64 = 1;
+pub const PROTOCOL_VERSION: u64 = 2;
 /// Lines of the worker's stderr kept for error messages.
 const STDERR_LINES: usize = 30;
 

@@ -18,7 +18,7 @@ def answer(obj):
 for line in sys.stdin:
     req = json.loads(line)
     if req["op"] == "handshake":
-        answer({{"id": req["id"], "ok": True, "protocol": 1, "python": "3", "torch": "t",
+        answer({{"id": req["id"], "ok": True, "protocol": 2, "python": "3", "torch": "t",
                 "transformers": "t", "diffusers": None, "cuda": False, "device_name": "fake"}})
     elif req["op"] == "load":
         answer({{"id": req["id"], "ok": True, "parameters": 1, "model_class": "Fake", "mask_token": None}})

@@ -28,17 +28,11 @@ pub const KINDS: &[(BackendName, &[&str])] = &[
     (BackendName::Openai, &["causal-lm"]),
 ];
 
-/// Why a model of a (backend, kind) that has not landed cannot run, or None.
-pub fn not_landed(backend: BackendName, kind: &str) -> Option<String> {
-    match (backend, kind) {
-        (BackendName::Transformers, "diffusion-pipeline") => Some(
-            "diffusers pipelines (image generation) in the Python worker have not landed yet, \
-             so this model cannot run in this build; the suite's other models and its \
-             datasets are unaffected"
-                .into(),
-        ),
-        _ => None,
-    }
+/// Why a model of a (backend, kind) that has not landed cannot run, or None. Every listed
+/// kind has landed at present (diffusers pipelines did with issue 10); a kind named before
+/// its backend is built answers here.
+pub fn not_landed(_backend: BackendName, _kind: &str) -> Option<String> {
+    None
 }
 
 /// The tasks a (backend, kind) pair can answer; the suite is refused before any model loads
@@ -152,6 +146,8 @@ pub struct Registry {
     /// `--python`: the interpreter of the transformers worker (over the model's option and
     /// POWERHUNGRY_PYTHON).
     pub python: Option<String>,
+    /// Where generated images go (`powerhungry bench`: beside the store, `<store>.images`).
+    pub images_dir: Option<std::path::PathBuf>,
 }
 
 /// Environment variable naming a folder that holds all-MiniLM-L6-v2 (config.json,
@@ -251,6 +247,7 @@ impl Registry {
             base_dir: base_dir.into(),
             allow_download: false,
             python: None,
+            images_dir: None,
         }
     }
 
@@ -373,6 +370,14 @@ impl BackendFactory for Registry {
         if let Some(why) = not_landed(spec.backend, &spec.kind) {
             return Some(why);
         }
+        if spec.backend == BackendName::Transformers && spec.kind == "diffusion-pipeline" {
+            let ctx = self.python_context();
+            return powerhungry_backend_python::missing_diffusion(
+                spec.model.as_deref(),
+                &spec.options,
+                &ctx,
+            );
+        }
         if spec.backend == BackendName::Transformers {
             let ctx = self.python_context();
             return powerhungry_backend_python::missing(spec.model.as_deref(), &spec.options, &ctx);
@@ -437,6 +442,7 @@ impl Registry {
             base_dir: self.base_dir.clone(),
             allow_download: self.allow_download,
             python: self.python.clone(),
+            images_dir: self.images_dir.clone(),
         }
     }
 
@@ -446,6 +452,17 @@ impl Registry {
             anyhow::bail!("model `{}`: {why}", spec.name);
         }
         let ctx = self.python_context();
+        if spec.kind == "diffusion-pipeline" {
+            let load = powerhungry_backend_python::diffusion_spec(
+                spec.model.as_deref(),
+                &spec.options,
+                &ctx,
+            )
+            .map_err(|e| anyhow::anyhow!("model `{}`: {e:#}", spec.name))?;
+            return Ok(Box::new(powerhungry_backend_python::PythonDiffusion::load(
+                load,
+            )?));
+        }
         let load =
             powerhungry_backend_python::load_spec(spec.model.as_deref(), &spec.options, task, &ctx)
                 .map_err(|e| anyhow::anyhow!("model `{}`: {e:#}", spec.name))?;

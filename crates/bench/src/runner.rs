@@ -183,6 +183,7 @@ pub fn run(suite: &LoadedSuite, opts: &RunOptions, parts: RunParts) -> Result<Ru
             data.split_for(job.repetition).sample.len() as u64,
         );
         let ctx = repetition::Context {
+            run,
             model,
             data,
             protocol,

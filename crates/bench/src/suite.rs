@@ -128,8 +128,9 @@ pub enum BackendName {
     Traditional,
     /// Transformer models in pure Rust.
     Candle,
-    /// Hugging Face transformers pipelines in a Python worker (crates/backend-python). A Hub
-    /// model not in the local cache, or a diffusers pipeline (not landed), is "missing"
+    /// Hugging Face transformers pipelines (`kind = "pipeline"`) and diffusers pipelines
+    /// (`kind = "diffusion-pipeline"`) in a Python worker (crates/backend-python). A Hub
+    /// model not in the local cache, or a diffusers folder without model_index.json, is "missing"
     /// (skipped with `if_missing = "skip"`, else refused before anything runs).
     Transformers,
     /// A model behind an OpenAI-compatible server (vLLM, TGI, llama.cpp, Ollama): options

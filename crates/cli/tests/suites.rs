@@ -1,7 +1,7 @@
 //! Every shipped suite (`suites/*.toml`) runs end to end through the real binary at small n:
 //! its datasets load from `data/`, each model either runs (a summary row per dataset, with the
 //! task's metrics) or is skipped with the reason said plainly — for a Hub model not in the
-//! cache, that it is not; for a backend that has not landed yet, that it has not — and the run
+//! cache (or a diffusers folder without model_index.json), that it is not — and the run
 //! is stored. Needs the real MiniLM and SmolLM2
 //! files (scripts/test.sh fetches them; crates/testkit has the rule for a missing one).
 
@@ -129,10 +129,10 @@ fn run_suite(path: &Path) {
                 "{name}: model `{model}` neither ran nor was skipped with a reason\n{stdout}"
             );
             if backend == "transformers" {
-                // No Hub here: the pipeline model is not in the (empty) cache, and says so;
-                // diffusers pipelines have not landed.
+                // No Hub here: the pipeline or diffusers model is not in the (empty) cache,
+                // and says so.
                 assert!(
-                    stdout.contains("Hugging Face cache") || stdout.contains("not landed"),
+                    stdout.contains("Hugging Face cache"),
                     "{name}: `{model}` must say why it cannot run\n{stdout}"
                 );
             }

@@ -222,6 +222,23 @@ pub struct ModelInfo {
     pub description: String,
 }
 
+/// Where the next predictions belong in a run, told by the runner before each repetition's
+/// warm-up and before its measured inferences. A backend that writes a file per inference (a
+/// generated image) names the file from it (and counts positions from 0 after each call);
+/// the others ignore it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PredictionScope {
+    /// The run's id in the results store.
+    pub run: i64,
+    /// The model's and the dataset's names in the suite.
+    pub model: String,
+    pub dataset: String,
+    /// The repetition's index as the store keeps it (from 0).
+    pub repetition: u32,
+    /// True for the warm-up (predictions not stored), false for the measured inferences.
+    pub warmup: bool,
+}
+
 /// A loaded model that answers inputs. `fit` is called once per repetition, before warm-up,
 /// only when `needs_fit()` is true (traditional models); it is measured as its own window.
 pub trait Backend: Send {
@@ -236,6 +253,10 @@ pub trait Backend: Send {
         false
     }
     fn fit(&mut self, _train: &[Example]) -> Result<()> {
+        Ok(())
+    }
+    /// The run, repetition and phase the next predictions belong to (see `PredictionScope`).
+    fn begin(&mut self, _scope: &PredictionScope) -> Result<()> {
         Ok(())
     }
     /// Answer a batch of inputs, one prediction per input, in order.

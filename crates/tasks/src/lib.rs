@@ -12,6 +12,6 @@ pub mod task;
 
 pub use backend::{
     Backend, Detection, Entity, Example, GeneratedImage, Gold, GoldBox, Input, ModelInfo, Output,
-    Prediction, RequestStats, TextEmbedder,
+    Prediction, PredictionScope, RequestStats, TextEmbedder,
 };
 pub use task::TaskName;

@@ -10,7 +10,7 @@ use crate::sink::{
 };
 use crate::suite::{ModelSpec, Protocol, TaskName};
 use anyhow::{bail, Result};
-use powerhungry_tasks::{Backend, Example, Output, Prediction};
+use powerhungry_tasks::{Backend, Example, Output, Prediction, PredictionScope};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 pub(crate) fn unix_now() -> f64 {
@@ -21,6 +21,7 @@ pub(crate) fn unix_now() -> f64 {
 }
 
 pub(crate) struct Context<'a> {
+    pub run: crate::sink::RunId,
     pub model: &'a ModelSpec,
     pub data: &'a PreparedDataset,
     pub protocol: &'a Protocol,
@@ -81,8 +82,16 @@ pub(crate) fn run_one(
         warnings.extend(e.warnings);
     }
 
+    let scope = |warmup| PredictionScope {
+        run: ctx.run,
+        model: ctx.model.name.clone(),
+        dataset: ctx.data.entry.name.clone(),
+        repetition: index,
+        warmup,
+    };
     if !split.warmup.is_empty() {
         progress.phase("warm-up");
+        backend.begin(&scope(true))?;
         let inputs = ctx.data.examples(&split.warmup);
         let ((), e) = measured(meter, Phase::Warmup, || {
             for chunk in inputs.chunks(batch) {
@@ -95,6 +104,7 @@ pub(crate) fn run_one(
     }
 
     progress.phase("inference");
+    backend.begin(&scope(false))?;
     let inputs = ctx.data.examples(&split.sample);
     // Not `measured`: the loop reads live watts from the meter for the progress display.
     meter.open_window(Phase::Inference.as_str())?;

@@ -218,6 +218,7 @@ pub fn run(args: Args) -> Result<u8> {
     let mut registry = Registry::new(suite.base_dir());
     registry.allow_download = args.allow_download;
     registry.python = args.python.clone();
+    registry.images_dir = Some(images_dir(&args.store)?);
     let hash = suite.hash(&opts.protocol);
     let latest_before = store.latest_run()?;
     let outcome = runner::run(
@@ -316,6 +317,17 @@ pub fn run(args: Args) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// Where generated images go: `<store file>.images` beside the store (absolute, so the paths
+/// the store records stay valid from any working directory); each run has its own
+/// `run-<id>/` in it (docs/python-worker.md).
+fn images_dir(store: &Path) -> Result<PathBuf> {
+    let store = std::path::absolute(store)
+        .with_context(|| format!("--store {}: cannot make the path absolute", store.display()))?;
+    let mut name = store.file_name().unwrap_or_default().to_os_string();
+    name.push(".images");
+    Ok(store.with_file_name(name))
 }
 
 /// Flags > environment > the suite's `[location]` > config file > world average.
