@@ -99,15 +99,17 @@ pub fn check_writable(path: &Path, flag: &str) -> Result<()> {
     Ok(())
 }
 
-/// Write through a `.partial` file renamed into place: a kill or an error leaves no half
+/// Write through a `.<pid>.partial` file renamed into place: a kill or an error leaves no half
 /// file under the real name.
 fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<u64>) -> Result<u64> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("{}: cannot create the directory", parent.display()))?;
     }
+    // The pid keeps two exports to one path (two benches, two reports) out of each other's
+    // half-written file; the last rename wins, whole.
     let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
+    partial.push(format!(".{}.partial", std::process::id()));
     let partial = PathBuf::from(partial);
     let file =
         File::create(&partial).with_context(|| format!("{}: cannot create", partial.display()))?;
