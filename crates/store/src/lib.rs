@@ -1,18 +1,27 @@
-//! powerhungry-store: the results schema on SQLite (embedded, bundled). `Store` implements the
-//! bench crate's `ResultSink` (write side, one transaction per repetition) and offers a read
-//! API for reports (`list_runs`, `load_run`). The schema is documented in docs/bench.md.
+//! powerhungry-store: the results schema on SQLite (embedded, bundled) or PostgreSQL (a store
+//! many machines share: `--store postgres://...`). `Store` implements the bench crate's
+//! `ResultSink` (write side, one transaction per repetition) and offers a read API for reports
+//! (`list_runs`, `load_run`); `copy` moves runs between stores. The schema is documented in
+//! docs/bench.md. It knows nothing of tasks, backends or reports.
 
+mod copy;
+mod db;
 mod import;
+mod postgres;
 mod predictions;
 mod read;
 mod schema;
 mod write;
+
+pub use copy::{copied_tables, copy_runs, CopyOutcome};
+pub use postgres::{is_postgres_url, redacted};
 
 pub use import::{ImportedRun, ReportedEmissions};
 pub use predictions::PredictionSet;
 pub use read::{InferenceTotals, RunListing, ShardListing, StoredRun};
 
 use anyhow::{bail, Context, Result};
+use db::{params, Conn};
 use rusqlite::{Connection, OpenFlags};
 use std::path::{Path, PathBuf};
 
@@ -22,20 +31,63 @@ pub const DEFAULT_STORE: &str = "powerhungry.sqlite";
 /// The schema version this build writes and reads.
 pub const SCHEMA_VERSION: i64 = schema::MIGRATIONS.len() as i64;
 
-/// A results store backed by one SQLite file.
+/// A results store: one SQLite file, or one PostgreSQL database.
 pub struct Store {
-    conn: Connection,
+    conn: Conn,
+    /// The file, or the database URL without its password: what messages name.
     path: PathBuf,
 }
 
+/// The PostgreSQL URL a store location holds, if it is one.
+fn postgres_url(path: &Path) -> Option<&str> {
+    path.to_str().filter(|s| postgres::is_postgres_url(s))
+}
+
 impl Store {
-    /// Open (creating if needed) the store at `path` and bring its schema up to date.
+    /// Open (creating if needed) the store at `path` (a file, or a `postgres://` URL) and
+    /// bring its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
-        let path = path.as_ref().to_path_buf();
+        let path = path.as_ref();
+        if let Some(url) = postgres_url(path) {
+            let mut store = Store {
+                conn: Conn::postgres(postgres::connect(url)?),
+                path: PathBuf::from(postgres::redacted(url)),
+            };
+            store.migrate()?;
+            return Ok(store);
+        }
+        let path = path.to_path_buf();
         let conn = Connection::open(&path)
             .with_context(|| format!("{}: cannot open the results store", path.display()))?;
-        let mut store = Store { conn, path };
+        let mut store = Store {
+            conn: Conn::sqlite(conn),
+            path,
+        };
         store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Open a PostgreSQL store that must hold the schema already (readers).
+    fn open_existing_postgres(url: &str) -> Result<Store> {
+        let conn = Conn::postgres(postgres::connect(url)?);
+        let shown = postgres::redacted(url);
+        let has_schema: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.tables
+             WHERE table_schema = current_schema() AND table_name = 'schema_version')",
+            params![],
+            |r| r.get(0),
+        )?;
+        if !has_schema {
+            bail!(
+                "{shown}: no results store there (run `powerhungry bench SUITE --store URL` first)"
+            );
+        }
+        let mut store = Store {
+            conn,
+            path: PathBuf::from(shown),
+        };
+        // An older schema is brought up to date (this needs write privileges, as in SQLite).
         store.migrate()?;
         Ok(store)
     }
@@ -44,6 +96,9 @@ impl Store {
     /// error, not a new empty store).
     pub fn open_existing(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref();
+        if let Some(url) = postgres_url(path) {
+            return Store::open_existing_postgres(url);
+        }
         if !path.is_file() {
             bail!(
                 "{}: no results store there (run `powerhungry bench SUITE --store {}` first)",
@@ -61,6 +116,9 @@ impl Store {
     /// true of a read-only filesystem). A store of an older schema is upgraded only when it is
     /// writable; otherwise the error says how to upgrade it.
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Store> {
+        if let Some(url) = postgres_url(path.as_ref()) {
+            return Store::open_existing_postgres(url);
+        }
         let path = path.as_ref().to_path_buf();
         if !path.is_file() {
             bail!(
@@ -109,7 +167,10 @@ impl Store {
                 )
             });
         }
-        Ok(Store { conn, path })
+        Ok(Store {
+            conn: Conn::sqlite(conn),
+            path,
+        })
     }
 
     /// Run `f` as one transaction: everything it writes is committed together, or nothing is
@@ -118,17 +179,17 @@ impl Store {
     pub fn atomically<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
         let path = self.path.display().to_string();
         self.conn
-            .execute_batch("BEGIN IMMEDIATE")
+            .begin_write()
             .with_context(|| format!("{path}: cannot start a transaction"))?;
         match f(self) {
             Ok(v) => {
                 self.conn
-                    .execute_batch("COMMIT")
+                    .commit()
                     .with_context(|| format!("{path}: cannot commit"))?;
                 Ok(v)
             }
             Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
+                let _ = self.conn.rollback();
                 Err(e)
             }
         }
@@ -138,47 +199,62 @@ impl Store {
     /// process writing the same store waits (the busy timeout) instead of both reading "not
     /// there yet" and then colliding, or failing to upgrade a read snapshot. Inside
     /// [`Store::atomically`] it is a savepoint of the transaction already held.
-    pub(crate) fn writing<T>(&mut self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub(crate) fn writing<T>(&mut self, f: impl FnOnce(&Conn) -> Result<T>) -> Result<T> {
         let path = self.path.display().to_string();
-        let (begin, commit, rollback) = if self.conn.is_autocommit() {
-            ("BEGIN IMMEDIATE", "COMMIT", "ROLLBACK")
+        let outermost = self.conn.is_autocommit();
+        let begun = if outermost {
+            self.conn.begin_write()
         } else {
-            (
-                "SAVEPOINT writing",
-                "RELEASE writing",
-                "ROLLBACK TO writing; RELEASE writing",
-            )
+            self.conn.execute_batch("SAVEPOINT writing")
         };
-        self.conn
-            .execute_batch(begin)
-            .with_context(|| format!("{path}: cannot start a transaction"))?;
+        begun.with_context(|| format!("{path}: cannot start a transaction"))?;
         match f(&self.conn) {
             Ok(v) => {
-                self.conn
-                    .execute_batch(commit)
-                    .with_context(|| format!("{path}: cannot commit"))?;
+                let done = if outermost {
+                    self.conn.commit()
+                } else {
+                    self.conn.execute_batch("RELEASE writing")
+                };
+                done.with_context(|| format!("{path}: cannot commit"))?;
                 Ok(v)
             }
             Err(e) => {
-                let _ = self.conn.execute_batch(rollback);
+                let _ = if outermost {
+                    self.conn.rollback()
+                } else {
+                    self.conn
+                        .execute_batch("ROLLBACK TO writing; RELEASE writing")
+                };
                 Err(e)
             }
         }
     }
 
-    /// Path of the store file.
+    /// Path of the store file; for PostgreSQL, its URL without the password.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// The tables of the store's schema (not its version bookkeeping), sorted.
+    pub fn tables(&self) -> Result<Vec<String>> {
+        self.conn.tables()
+    }
+
+    /// Whether the store is a PostgreSQL database.
+    pub fn is_postgres(&self) -> bool {
+        self.conn.is_postgres()
+    }
+
     fn configure(&mut self) -> Result<()> {
+        let Some(conn) = self.conn.as_sqlite() else {
+            return Ok(());
+        };
         // WAL: readers (a report, a polling test) never block the writer; a killed process
         // leaves committed transactions intact and the one in flight rolled back.
-        self.conn
-            .pragma_update(None, "journal_mode", "WAL")
-            .and_then(|_| self.conn.pragma_update(None, "synchronous", "NORMAL"))
-            .and_then(|_| self.conn.pragma_update(None, "foreign_keys", "ON"))
-            .and_then(|_| self.conn.busy_timeout(std::time::Duration::from_secs(10)))
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .and_then(|_| conn.pragma_update(None, "synchronous", "NORMAL"))
+            .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
+            .and_then(|_| conn.busy_timeout(std::time::Duration::from_secs(10)))
             .with_context(|| {
                 format!(
                     "{}: cannot configure the results store",
@@ -189,16 +265,32 @@ impl Store {
 
     fn migrate(&mut self) -> Result<()> {
         let path = self.path.display().to_string();
-        let tx = self
-            .conn
-            .transaction()
+        // One transaction; on PostgreSQL it holds the write lock, so two processes opening a
+        // new store at once migrate it once.
+        self.conn
+            .begin_migration()
             .with_context(|| format!("{path}: cannot start a transaction"))?;
-        tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        let result = self.migrate_in_transaction(&path);
+        match result {
+            Ok(()) => self
+                .conn
+                .commit()
+                .with_context(|| format!("{path}: cannot commit the schema")),
+            Err(e) => {
+                let _ = self.conn.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    fn migrate_in_transaction(&self, path: &str) -> Result<()> {
+        let tx = &self.conn;
+        tx.migrate_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             .with_context(|| format!("{path}: not a powerhungry results store (or unreadable)"))?;
         let current: i64 = tx
             .query_row(
                 "SELECT COALESCE(MAX(version), 0) FROM schema_version",
-                [],
+                params![],
                 |r| r.get(0),
             )
             .with_context(|| format!("{path}: cannot read the schema version"))?;
@@ -210,27 +302,27 @@ impl Store {
         }
         for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(current as usize) {
             let version = i as i64 + 1;
-            tx.execute_batch(sql)
+            tx.migrate_batch(sql)
                 .with_context(|| format!("{path}: migration to schema version {version} failed"))?;
             tx.execute(
                 "INSERT INTO schema_version (version) VALUES (?1)",
-                [version],
+                params![version],
             )
             .with_context(|| format!("{path}: cannot record schema version {version}"))?;
         }
         if current < 3 && SCHEMA_VERSION >= 3 {
-            read::backfill_latency(&tx)
+            read::backfill_latency(tx)
                 .with_context(|| format!("{path}: cannot fill in per-repetition latencies"))?;
         }
-        tx.commit()
-            .with_context(|| format!("{path}: cannot commit the schema"))
+        Ok(())
     }
 
     /// The schema version of the open store.
     pub fn schema_version(&self) -> Result<i64> {
-        Ok(self
-            .conn
-            .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))?)
+        self.conn
+            .query_row("SELECT MAX(version) FROM schema_version", params![], |r| {
+                r.get(0)
+            })
     }
 }
 

@@ -1,7 +1,8 @@
 //! Every stored prediction of a run, as JSON Lines, so anyone can rescore a run with their
 //! own tools (SQuAD's script, seqeval, rouge-score, pycocotools). Rows are streamed from
-//! SQLite one at a time: memory does not grow with the run's length.
+//! the database one at a time: memory does not grow with the run's length.
 
+use crate::db::params;
 use crate::Store;
 use anyhow::{Context, Result};
 use powerhungry_bench::sink::RunId;
@@ -20,29 +21,28 @@ pub struct PredictionSet {
 impl Store {
     /// The (model, dataset) pairs of `run` with at least one stored inference, in suite order.
     pub fn prediction_sets(&self, run: RunId) -> Result<Vec<PredictionSet>> {
-        let read = || -> rusqlite::Result<Vec<PredictionSet>> {
-            let mut stmt = self.conn.prepare(
+        self.conn
+            .query_map(
                 "SELECT m.name, d.name, d.task, COUNT(*) FROM inferences i
                  JOIN repetitions r ON r.id = i.repetition_id
                  JOIN models m ON m.id = r.model_id JOIN datasets d ON d.id = r.dataset_id
                  WHERE r.run_id = ?1 GROUP BY m.id, d.id ORDER BY m.id, d.id",
-            )?;
-            let rows = stmt.query_map([run], |r| {
-                Ok(PredictionSet {
-                    model: r.get(0)?,
-                    dataset: r.get(1)?,
-                    task: r.get(2)?,
-                    inferences: r.get::<_, i64>(3)? as u64,
-                })
-            })?;
-            rows.collect()
-        };
-        read().with_context(|| {
-            format!(
-                "{}: cannot list the predictions of run {run}",
-                self.path.display()
+                params![run],
+                |r| {
+                    Ok(PredictionSet {
+                        model: r.get(0)?,
+                        dataset: r.get(1)?,
+                        task: r.get(2)?,
+                        inferences: r.get::<i64>(3)? as u64,
+                    })
+                },
             )
-        })
+            .with_context(|| {
+                format!(
+                    "{}: cannot list the predictions of run {run}",
+                    self.path.display()
+                )
+            })
     }
 
     /// Write the predictions of `run` for one (model, dataset) pair as JSON Lines, one object
@@ -67,42 +67,41 @@ impl Store {
                 set.dataset
             )
         };
-        let mut stmt = self
-            .conn
-            .prepare(
+        let mut written = 0u64;
+        // The callback writes each row as it comes: the Vec it collects is of `()`.
+        self.conn
+            .query_map(
                 "SELECT r.idx, i.position, i.example_id, i.prediction, i.gold, i.input_tokens,
                     i.output_tokens, i.latency_s FROM inferences i
                  JOIN repetitions r ON r.id = i.repetition_id
                  JOIN models m ON m.id = r.model_id JOIN datasets d ON d.id = r.dataset_id
                  WHERE r.run_id = ?1 AND m.name = ?2 AND d.name = ?3
                  ORDER BY r.idx, i.position",
+                params![run, set.model, set.dataset],
+                |r| {
+                    let prediction: String = r.get(3)?;
+                    let gold: Option<String> = r.get(4)?;
+                    let record = json!({
+                        "run": run,
+                        "model": set.model,
+                        "dataset": set.dataset,
+                        "task": set.task,
+                        "repetition": r.get::<i64>(0)?,
+                        "position": r.get::<i64>(1)?,
+                        "example_id": r.get::<String>(2)?,
+                        "prediction": stored_value(&prediction),
+                        "gold": gold.as_deref().map(stored_value),
+                        "input_tokens": r.get::<i64>(5)?,
+                        "output_tokens": r.get::<i64>(6)?,
+                        "latency_s": r.get::<f64>(7)?,
+                    });
+                    serde_json::to_writer(&mut *out, &record)?;
+                    out.write_all(b"\n")?;
+                    written += 1;
+                    Ok(())
+                },
             )
             .with_context(what)?;
-        let mut rows = stmt
-            .query(rusqlite::params![run, set.model, set.dataset])
-            .with_context(what)?;
-        let mut written = 0u64;
-        while let Some(r) = rows.next().with_context(what)? {
-            let prediction: String = r.get(3)?;
-            let gold: Option<String> = r.get(4)?;
-            let record = json!({
-                "run": run,
-                "model": set.model,
-                "dataset": set.dataset,
-                "task": set.task,
-                "repetition": r.get::<_, i64>(0)?,
-                "position": r.get::<_, i64>(1)?,
-                "example_id": r.get::<_, String>(2)?,
-                "prediction": stored_value(&prediction),
-                "gold": gold.as_deref().map(stored_value),
-                "input_tokens": r.get::<_, i64>(5)?,
-                "output_tokens": r.get::<_, i64>(6)?,
-                "latency_s": r.get::<_, f64>(7)?,
-            });
-            serde_json::to_writer(&mut *out, &record).with_context(what)?;
-            out.write_all(b"\n").with_context(what)?;
-            written += 1;
-        }
         Ok(written)
     }
 }

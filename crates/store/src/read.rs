@@ -1,6 +1,7 @@
 //! The read side, for reports: list the runs of a store and load one run whole, as the same
 //! records the harness wrote (`powerhungry_bench::sink`).
 
+use crate::db::{params, Conn, Row};
 use crate::Store;
 use anyhow::{anyhow, Context, Result};
 use powerhungry_bench::sink::{
@@ -8,7 +9,6 @@ use powerhungry_bench::sink::{
     LocationRecord, MetricValue, ModelFit, ModelRecord, Phase, RepetitionRecord, RequestStats,
     RunId, RunStart, SplitIds, WindowRecord,
 };
-use rusqlite::{params, Connection, OptionalExtension, Row};
 
 /// One line per run, for listings.
 #[derive(Debug, Clone, PartialEq)]
@@ -97,43 +97,43 @@ impl Store {
     }
 
     fn list_runs_inner(&self) -> Result<Vec<RunListing>> {
-        let mut stmt = self.conn.prepare(
+        self.conn.query_map(
             "SELECT r.id, r.suite_name, r.suite_hash, r.started_at, r.ended_at,
                 (SELECT COUNT(*) FROM repetitions p WHERE p.run_id = r.id), r.run_name
              FROM runs r ORDER BY r.id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(RunListing {
-                id: r.get(0)?,
-                suite_name: r.get(1)?,
-                suite_hash: r.get(2)?,
-                started_at: r.get(3)?,
-                ended_at: r.get(4)?,
-                repetitions: r.get::<_, i64>(5)? as u64,
-                run_name: r.get(6)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![],
+            |r| {
+                Ok(RunListing {
+                    id: r.get(0)?,
+                    suite_name: r.get(1)?,
+                    suite_hash: r.get(2)?,
+                    started_at: r.get(3)?,
+                    ended_at: r.get(4)?,
+                    repetitions: r.get::<i64>(5)? as u64,
+                    run_name: r.get(6)?,
+                })
+            },
+        )
     }
 
     /// The shards that have joined a run, by index (empty for a run of one process).
     pub fn shards(&self, run: RunId) -> Result<Vec<ShardListing>> {
-        let read = || -> rusqlite::Result<Vec<ShardListing>> {
-            let mut stmt = self.conn.prepare(
+        let read = || -> Result<Vec<ShardListing>> {
+            self.conn.query_map(
                 "SELECT shard, shard_count, host, pid, started_at, ended_at FROM run_shards
                  WHERE run_id = ?1 ORDER BY shard",
-            )?;
-            let rows = stmt.query_map([run], |r| {
-                Ok(ShardListing {
-                    index: r.get(0)?,
-                    count: r.get(1)?,
-                    host: r.get(2)?,
-                    pid: r.get(3)?,
-                    started_at: r.get(4)?,
-                    ended_at: r.get(5)?,
-                })
-            })?;
-            rows.collect()
+                params![run],
+                |r| {
+                    Ok(ShardListing {
+                        index: r.get(0)?,
+                        count: r.get(1)?,
+                        host: r.get(2)?,
+                        pid: r.get(3)?,
+                        started_at: r.get(4)?,
+                        ended_at: r.get(5)?,
+                    })
+                },
+            )
         };
         read().with_context(|| {
             format!(
@@ -145,9 +145,8 @@ impl Store {
 
     /// The id of the most recent run, if any.
     pub fn latest_run(&self) -> Result<Option<RunId>> {
-        Ok(self
-            .conn
-            .query_row("SELECT MAX(id) FROM runs", [], |r| r.get(0))?)
+        self.conn
+            .query_row("SELECT MAX(id) FROM runs", params![], |r| r.get(0))
     }
 
     /// Load one run whole.
@@ -171,26 +170,27 @@ impl Store {
         &self,
         run: RunId,
     ) -> Result<std::collections::HashMap<(String, String, u32), InferenceTotals>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT m.name, d.name, r.idx, COUNT(i.position), COALESCE(SUM(i.output_tokens), 0)
-             FROM repetitions r JOIN models m ON m.id = r.model_id
-             JOIN datasets d ON d.id = r.dataset_id
-             LEFT JOIN inferences i ON i.repetition_id = r.id
-             WHERE r.run_id = ?1 GROUP BY r.id",
-        )?;
-        let rows = stmt
-            .query_map([run], |r| {
-                Ok((
-                    (r.get(0)?, r.get(1)?, r.get(2)?),
-                    InferenceTotals {
-                        inferences: r.get::<_, i64>(3)? as u64,
-                        output_tokens: r.get::<_, i64>(4)? as u64,
-                    },
-                ))
-            })
-            .and_then(|rows| rows.collect::<rusqlite::Result<_>>())
+        let rows = self
+            .conn
+            .query_map(
+                "SELECT m.name, d.name, r.idx, COUNT(i.position), COALESCE(SUM(i.output_tokens), 0)
+                 FROM repetitions r JOIN models m ON m.id = r.model_id
+                 JOIN datasets d ON d.id = r.dataset_id
+                 LEFT JOIN inferences i ON i.repetition_id = r.id
+                 WHERE r.run_id = ?1 GROUP BY r.id, m.name, d.name, r.idx",
+                params![run],
+                |r| {
+                    Ok((
+                        (r.get(0)?, r.get(1)?, r.get(2)?),
+                        InferenceTotals {
+                            inferences: r.get::<i64>(3)? as u64,
+                            output_tokens: r.get::<i64>(4)? as u64,
+                        },
+                    ))
+                },
+            )
             .with_context(|| format!("{}: cannot read run {run}", self.path.display()))?;
-        Ok(rows)
+        Ok(rows.into_iter().collect())
     }
 
     /// Whether a dataset of a run has a recorded sample (bench runs: every repetition infers
@@ -209,8 +209,7 @@ impl Store {
     fn load(&self, id: RunId, depth: Depth) -> Result<StoredRun> {
         let c = &self.conn;
         let (start, ended_at) = c
-            .query_row("SELECT * FROM runs WHERE id = ?1", [id], run_start)
-            .optional()?
+            .query_opt("SELECT * FROM runs WHERE id = ?1", params![id], run_start)?
             .ok_or_else(|| anyhow!("{}: no run {id}", self.path.display()))?;
         let mut start = start;
         start.idle = query(
@@ -256,7 +255,7 @@ impl Store {
                 Ok(ModelFit {
                     model: r.get(0)?,
                     dataset: r.get(1)?,
-                    parameters: r.get::<_, Option<i64>>(2)?.map(|p| p as u64),
+                    parameters: r.get::<Option<i64>>(2)?.map(|p| p as u64),
                     description: r.get(3)?,
                 })
             },
@@ -280,22 +279,13 @@ impl Store {
     }
 }
 
-fn query<T>(
-    c: &Connection,
-    sql: &str,
-    id: i64,
-    f: impl FnMut(&Row) -> rusqlite::Result<T>,
-) -> Result<Vec<T>> {
-    let mut stmt = c.prepare_cached(sql)?;
-    let rows = stmt.query_map([id], f)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+fn query<T>(c: &Conn, sql: &str, id: i64, f: impl FnMut(&Row) -> Result<T>) -> Result<Vec<T>> {
+    c.query_map(sql, params![id], f)
 }
 
-fn run_start(r: &Row) -> rusqlite::Result<(RunStart, Option<f64>)> {
+fn run_start(r: &Row) -> Result<(RunStart, Option<f64>)> {
     let gpus: String = r.get("gpus_json")?;
-    let gpus = serde_json::from_str(&gpus).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    })?;
+    let gpus = serde_json::from_str(&gpus).context("column `gpus_json` is not valid JSON")?;
     let start = RunStart {
         suite_name: r.get("suite_name")?,
         suite_path: r.get("suite_path")?,
@@ -307,7 +297,7 @@ fn run_start(r: &Row) -> rusqlite::Result<(RunStart, Option<f64>)> {
         hardware: HardwareInfo {
             cpu_model: r.get("cpu_model")?,
             cpu_cores: r.get("cpu_cores")?,
-            ram_bytes: r.get::<_, i64>("ram_bytes")? as u64,
+            ram_bytes: r.get::<i64>("ram_bytes")? as u64,
             gpus,
             os: r.get("os")?,
             kernel: r.get("kernel")?,
@@ -324,8 +314,8 @@ fn run_start(r: &Row) -> rusqlite::Result<(RunStart, Option<f64>)> {
     Ok((start, r.get("ended_at")?))
 }
 
-pub(crate) fn model(c: &Connection, run: RunId, name: &str) -> Result<Option<ModelRecord>> {
-    Ok(c.query_row(
+pub(crate) fn model(c: &Conn, run: RunId, name: &str) -> Result<Option<ModelRecord>> {
+    c.query_opt(
         "SELECT name, backend, kind, model, options_json, parameters, description
          FROM models WHERE run_id = ?1 AND name = ?2",
         params![run, name],
@@ -336,45 +326,37 @@ pub(crate) fn model(c: &Connection, run: RunId, name: &str) -> Result<Option<Mod
                 kind: r.get(2)?,
                 model: r.get(3)?,
                 options_json: r.get(4)?,
-                parameters: r.get::<_, Option<i64>>(5)?.map(|p| p as u64),
+                parameters: r.get::<Option<i64>>(5)?.map(|p| p as u64),
                 description: r.get(6)?,
             })
         },
     )
-    .optional()?)
 }
 
-pub(crate) fn dataset(c: &Connection, run: RunId, name: &str) -> Result<Option<DatasetRecord>> {
+pub(crate) fn dataset(c: &Conn, run: RunId, name: &str) -> Result<Option<DatasetRecord>> {
     dataset_at(c, run, name, Depth::Whole)
 }
 
-fn dataset_at(
-    c: &Connection,
-    run: RunId,
-    name: &str,
-    depth: Depth,
-) -> Result<Option<DatasetRecord>> {
-    let Some((id, mut rec)) = c
-        .query_row(
-            "SELECT id, name, task, spec_json, examples, undecodable
+fn dataset_at(c: &Conn, run: RunId, name: &str, depth: Depth) -> Result<Option<DatasetRecord>> {
+    let Some((id, mut rec)) = c.query_opt(
+        "SELECT id, name, task, spec_json, examples, undecodable
              FROM datasets WHERE run_id = ?1 AND name = ?2",
-            params![run, name],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    DatasetRecord {
-                        name: r.get(1)?,
-                        task: r.get(2)?,
-                        spec_json: r.get(3)?,
-                        examples: r.get::<_, i64>(4)? as u64,
-                        undecodable: r.get::<_, i64>(5)? as u64,
-                        train_ids: Vec::new(),
-                        sample_ids: Vec::new(),
-                    },
-                ))
-            },
-        )
-        .optional()?
+        params![run, name],
+        |r| {
+            Ok((
+                r.get::<i64>(0)?,
+                DatasetRecord {
+                    name: r.get(1)?,
+                    task: r.get(2)?,
+                    spec_json: r.get(3)?,
+                    examples: r.get::<i64>(4)? as u64,
+                    undecodable: r.get::<i64>(5)? as u64,
+                    train_ids: Vec::new(),
+                    sample_ids: Vec::new(),
+                },
+            ))
+        },
+    )?
     else {
         return Ok(None);
     };
@@ -383,33 +365,22 @@ fn dataset_at(
     }
     let sql =
         "SELECT example_id FROM samples WHERE dataset_id = ?1 AND role = ?2 ORDER BY position";
-    let mut stmt = c.prepare_cached(sql)?;
-    rec.train_ids = stmt
-        .query_map(params![id, "train"], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    rec.sample_ids = stmt
-        .query_map(params![id, "inference"], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
+    rec.train_ids = c.query_map(sql, params![id, "train"], |r| r.get(0))?;
+    rec.sample_ids = c.query_map(sql, params![id, "inference"], |r| r.get(0))?;
     Ok(Some(rec))
 }
 
 /// Splits 1.. of a stored dataset (protocol `splits` > 1), in split order; empty for a run of
 /// one split.
-pub fn splits_of(c: &Connection, dataset_id: i64) -> Result<Vec<SplitIds>> {
-    let mut stmt = c.prepare_cached(
+pub fn splits_of(c: &Conn, dataset_id: i64) -> Result<Vec<SplitIds>> {
+    let rows = c.query_map(
         "SELECT split, role, example_id FROM split_samples WHERE dataset_id = ?1
          ORDER BY split, role, position",
+        params![dataset_id],
+        |r| Ok((r.get::<u32>(0)?, r.get::<String>(1)?, r.get::<String>(2)?)),
     )?;
-    let rows = stmt.query_map(params![dataset_id], |r| {
-        Ok((
-            r.get::<_, u32>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
     let mut out: Vec<SplitIds> = Vec::new();
-    for row in rows {
-        let (split, role, id) = row?;
+    for (split, role, id) in rows {
         if out.last().is_none_or(|s| s.split != split) {
             out.push(SplitIds {
                 split,
@@ -429,21 +400,19 @@ pub fn splits_of(c: &Connection, dataset_id: i64) -> Result<Vec<SplitIds>> {
 }
 
 /// Splits 1.. of dataset `name` of `run` (empty when the run had one split).
-pub fn dataset_splits(c: &Connection, run: RunId, name: &str) -> Result<Vec<SplitIds>> {
-    let id: Option<i64> = c
-        .query_row(
-            "SELECT id FROM datasets WHERE run_id = ?1 AND name = ?2",
-            params![run, name],
-            |r| r.get(0),
-        )
-        .optional()?;
+pub fn dataset_splits(c: &Conn, run: RunId, name: &str) -> Result<Vec<SplitIds>> {
+    let id: Option<i64> = c.query_opt(
+        "SELECT id FROM datasets WHERE run_id = ?1 AND name = ?2",
+        params![run, name],
+        |r| r.get(0),
+    )?;
     match id {
         Some(id) => splits_of(c, id),
         None => Ok(Vec::new()),
     }
 }
 
-fn repetitions(c: &Connection, run: RunId, depth: Depth) -> Result<Vec<RepetitionRecord>> {
+fn repetitions(c: &Conn, run: RunId, depth: Depth) -> Result<Vec<RepetitionRecord>> {
     let heads = query(
         c,
         "SELECT r.id, m.name, d.name, r.idx, r.started_at, r.ended_at, r.latency_p50_s,
@@ -453,7 +422,7 @@ fn repetitions(c: &Connection, run: RunId, depth: Depth) -> Result<Vec<Repetitio
         run,
         |r| {
             Ok((
-                r.get::<_, i64>(0)?,
+                r.get::<i64>(0)?,
                 RepetitionRecord {
                     model: r.get(1)?,
                     dataset: r.get(2)?,
@@ -506,7 +475,7 @@ fn repetitions(c: &Connection, run: RunId, depth: Depth) -> Result<Vec<Repetitio
 }
 
 /// The per-request stats of a served model's inferences, by position.
-fn request_stats(c: &Connection, rep_id: i64) -> Result<Vec<(u32, RequestStats)>> {
+fn request_stats(c: &Conn, rep_id: i64) -> Result<Vec<(u32, RequestStats)>> {
     query(
         c,
         "SELECT position, e2e_s, ttft_s, inter_token_json, tokens_from, retries, error
@@ -519,13 +488,8 @@ fn request_stats(c: &Connection, rep_id: i64) -> Result<Vec<(u32, RequestStats)>
                 RequestStats {
                     e2e_s: r.get(1)?,
                     ttft_s: r.get(2)?,
-                    inter_token_s: serde_json::from_str(&gaps).map_err(|e| {
-                        rusqlite::Error::FromSqlConversionFailure(
-                            3,
-                            rusqlite::types::Type::Text,
-                            Box::new(e),
-                        )
-                    })?,
+                    inter_token_s: serde_json::from_str(&gaps)
+                        .context("column `inter_token_json` is not valid JSON")?,
                     tokens_from: r.get(4)?,
                     retries: r.get(5)?,
                     error: r.get(6)?,
@@ -535,7 +499,7 @@ fn request_stats(c: &Connection, rep_id: i64) -> Result<Vec<(u32, RequestStats)>
     )
 }
 
-fn metrics(c: &Connection, rep_id: i64) -> Result<Vec<MetricValue>> {
+fn metrics(c: &Conn, rep_id: i64) -> Result<Vec<MetricValue>> {
     query(
         c,
         "SELECT name, value FROM metrics WHERE repetition_id = ?1 ORDER BY name",
@@ -551,12 +515,12 @@ fn metrics(c: &Connection, rep_id: i64) -> Result<Vec<MetricValue>> {
 
 /// Schema 3 keeps each repetition's latency percentiles; fill them in for repetitions stored
 /// before, one repetition's latencies at a time.
-pub(crate) fn backfill_latency(c: &Connection) -> Result<()> {
-    let ids: Vec<i64> = {
-        let mut stmt = c.prepare("SELECT id FROM repetitions WHERE latency_p50_s IS NULL")?;
-        let rows = stmt.query_map([], |r| r.get(0))?;
-        rows.collect::<rusqlite::Result<_>>()?
-    };
+pub(crate) fn backfill_latency(c: &Conn) -> Result<()> {
+    let ids: Vec<i64> = c.query_map(
+        "SELECT id FROM repetitions WHERE latency_p50_s IS NULL",
+        params![],
+        |r| r.get(0),
+    )?;
     for id in ids {
         let lat: Vec<f64> = query(
             c,
@@ -573,7 +537,7 @@ pub(crate) fn backfill_latency(c: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn windows(c: &Connection, rep_id: i64) -> Result<Vec<WindowRecord>> {
+fn windows(c: &Conn, rep_id: i64) -> Result<Vec<WindowRecord>> {
     type Head = (i64, String, f64, i64, Option<String>, i64);
     let heads: Vec<Head> = query(
         c,

@@ -1,6 +1,7 @@
 //! The write side: `Store` as the bench crate's `ResultSink`. Each repetition is one
 //! transaction, so a killed process loses at most the repetition in flight.
 
+use crate::db::{params, Conn};
 use crate::Store;
 use anyhow::{anyhow, bail, Context, Result};
 use powerhungry_bench::shard::Shard;
@@ -8,7 +9,6 @@ use powerhungry_bench::sink::{
     DatasetRecord, ModelFit, ModelRecord, RepetitionKey, RepetitionRecord, ResultSink, RunId,
     RunStart, SplitIds,
 };
-use rusqlite::{params, Connection, OptionalExtension};
 use std::path::Path;
 
 impl ResultSink for Store {
@@ -22,13 +22,11 @@ impl ResultSink for Store {
     fn join_sharded_run(&mut self, run: &RunStart, shard: &Shard) -> Result<(RunId, bool)> {
         let path = self.path.display().to_string();
         self.writing(|tx| {
-            let found: Option<RunId> = tx
-                .query_row(
-                    "SELECT id FROM runs WHERE suite_hash = ?1 AND run_name = ?2",
-                    params![run.suite_hash, shard.run_name],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let found: Option<RunId> = tx.query_opt(
+                "SELECT id FROM runs WHERE suite_hash = ?1 AND run_name = ?2",
+                params![run.suite_hash, shard.run_name],
+                |r| r.get(0),
+            )?;
             let existed = found.is_some();
             let id = match found {
                 Some(id) => id,
@@ -63,7 +61,7 @@ impl ResultSink for Store {
                 ],
             )?;
             // A shard rerun reopens a run that had ended.
-            tx.execute("UPDATE runs SET ended_at = NULL WHERE id = ?1", [id])?;
+            tx.execute("UPDATE runs SET ended_at = NULL WHERE id = ?1", params![id])?;
             Ok((id, existed))
         })
     }
@@ -80,7 +78,7 @@ impl ResultSink for Store {
             }
             let ended: u32 = tx.query_row(
                 "SELECT COUNT(*) FROM run_shards WHERE run_id = ?1 AND ended_at IS NOT NULL",
-                [run],
+                params![run],
                 |r| r.get(0),
             )?;
             let all = ended >= shard.count;
@@ -95,32 +93,29 @@ impl ResultSink for Store {
     }
 
     fn find_unfinished_run(&mut self, suite_hash: &str) -> Result<Option<RunId>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT id FROM runs WHERE suite_hash = ?1 AND run_name IS NULL AND (ended_at IS NULL
+        self.conn.query_opt(
+            "SELECT id FROM runs WHERE suite_hash = ?1 AND run_name IS NULL AND (ended_at IS NULL
                     OR EXISTS (SELECT 1 FROM skipped_models s WHERE s.run_id = runs.id))
                  ORDER BY id DESC LIMIT 1",
-                [suite_hash],
-                |r| r.get(0),
-            )
-            .optional()?)
+            params![suite_hash],
+            |r| r.get(0),
+        )
     }
 
     fn committed_repetitions(&mut self, run: RunId) -> Result<Vec<RepetitionKey>> {
-        let mut stmt = self.conn.prepare(
+        self.conn.query_map(
             "SELECT m.name, d.name, r.idx FROM repetitions r
              JOIN models m ON m.id = r.model_id JOIN datasets d ON d.id = r.dataset_id
              WHERE r.run_id = ?1 ORDER BY m.name, d.name, r.idx",
-        )?;
-        let rows = stmt.query_map([run], |r| {
-            Ok(RepetitionKey {
-                model: r.get(0)?,
-                dataset: r.get(1)?,
-                index: r.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![run],
+            |r| {
+                Ok(RepetitionKey {
+                    model: r.get(0)?,
+                    dataset: r.get(1)?,
+                    index: r.get(2)?,
+                })
+            },
+        )
     }
 
     fn record_model(&mut self, run: RunId, model: &ModelRecord) -> Result<()> {
@@ -167,9 +162,10 @@ impl ResultSink for Store {
                 dataset.name
             );
             }
-            tx.execute(
+            let id = tx.insert_id(
                 "INSERT INTO datasets (run_id, name, task, spec_json, examples, undecodable)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 RETURNING id",
                 params![
                     run,
                     dataset.name,
@@ -179,18 +175,15 @@ impl ResultSink for Store {
                     dataset.undecodable as i64,
                 ],
             )?;
-            let id = tx.last_insert_rowid();
             {
-                let mut stmt = tx.prepare(
-                    "INSERT INTO samples (dataset_id, role, position, example_id)
-                 VALUES (?1, ?2, ?3, ?4)",
-                )?;
+                let stmt_sql = "INSERT INTO samples (dataset_id, role, position, example_id)
+                 VALUES (?1, ?2, ?3, ?4)";
                 for (role, ids) in [
                     ("train", &dataset.train_ids),
                     ("inference", &dataset.sample_ids),
                 ] {
                     for (pos, ex) in ids.iter().enumerate() {
-                        stmt.execute(params![id, role, pos as i64, ex])?;
+                        tx.execute(stmt_sql, params![id, role, pos as i64, ex])?;
                     }
                 }
             }
@@ -202,12 +195,11 @@ impl ResultSink for Store {
         let path = self.path.display().to_string();
         self.writing(|tx| {
             let id: i64 = tx
-                .query_row(
+                .query_opt(
                     "SELECT id FROM datasets WHERE run_id = ?1 AND name = ?2",
                     params![run, dataset],
                     |r| r.get(0),
-                )
-                .optional()?
+                )?
                 .ok_or_else(|| {
                     anyhow!(
                     "{path}: dataset `{dataset}` of run {run} must be recorded before its splits"
@@ -224,14 +216,13 @@ impl ResultSink for Store {
             );
             }
             {
-                let mut stmt = tx.prepare(
+                let stmt_sql =
                     "INSERT INTO split_samples (dataset_id, split, role, position, example_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?;
+                 VALUES (?1, ?2, ?3, ?4, ?5)";
                 for s in splits {
                     for (role, ids) in [("train", &s.train_ids), ("inference", &s.sample_ids)] {
                         for (pos, ex) in ids.iter().enumerate() {
-                            stmt.execute(params![id, s.split, role, pos as i64, ex])
+                            tx.execute(stmt_sql, params![id, s.split, role, pos as i64, ex])
                                 .with_context(|| {
                                     format!("{path}: cannot store split {} of `{dataset}`", s.split)
                                 })?;
@@ -260,14 +251,12 @@ impl ResultSink for Store {
     fn record_fit(&mut self, run: RunId, fit: &ModelFit) -> Result<()> {
         let path = self.path.display().to_string();
         self.writing(|sp| {
-            let ids: Option<(i64, i64)> = sp
-                .query_row(
-                    "SELECT m.id, d.id FROM models m, datasets d
+            let ids: Option<(i64, i64)> = sp.query_opt(
+                "SELECT m.id, d.id FROM models m, datasets d
                  WHERE m.run_id = ?1 AND d.run_id = ?1 AND m.name = ?2 AND d.name = ?3",
-                    params![run, fit.model, fit.dataset],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
+                params![run, fit.model, fit.dataset],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             let Some((model_id, dataset_id)) = ids else {
                 bail!(
                     "{path}: run {run} has no model `{}` or no dataset `{}` to record a fit for",
@@ -276,8 +265,8 @@ impl ResultSink for Store {
                 );
             };
             sp.execute(
-                "INSERT OR IGNORE INTO model_fits (model_id, dataset_id, parameters, description)
-             VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO model_fits (model_id, dataset_id, parameters, description)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (model_id, dataset_id) DO NOTHING",
                 params![
                     model_id,
                     dataset_id,
@@ -298,7 +287,8 @@ impl ResultSink for Store {
     fn record_skipped(&mut self, run: RunId, model: &str, reason: &str) -> Result<()> {
         self.conn
             .execute(
-                "INSERT OR REPLACE INTO skipped_models (run_id, name, reason) VALUES (?1, ?2, ?3)",
+                "INSERT INTO skipped_models (run_id, name, reason) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (run_id, name) DO UPDATE SET reason = excluded.reason",
                 params![run, model, reason],
             )
             .with_context(|| {
@@ -322,27 +312,26 @@ impl ResultSink for Store {
     }
 }
 
-fn insert_repetition(tx: &Connection, run: RunId, rep: &RepetitionRecord) -> Result<()> {
+fn insert_repetition(tx: &Conn, run: RunId, rep: &RepetitionRecord) -> Result<()> {
     let model_id: i64 = tx
-        .query_row(
+        .query_opt(
             "SELECT id FROM models WHERE run_id = ?1 AND name = ?2",
             params![run, rep.model],
             |r| r.get(0),
-        )
-        .optional()?
+        )?
         .ok_or_else(|| anyhow!("model `{}` was not recorded for run {run}", rep.model))?;
     let dataset_id: i64 = tx
-        .query_row(
+        .query_opt(
             "SELECT id FROM datasets WHERE run_id = ?1 AND name = ?2",
             params![run, rep.dataset],
             |r| r.get(0),
-        )
-        .optional()?
+        )?
         .ok_or_else(|| anyhow!("dataset `{}` was not recorded for run {run}", rep.dataset))?;
-    tx.execute(
+    let rep_id = tx.insert_id(
         "INSERT INTO repetitions (run_id, model_id, dataset_id, idx, started_at, ended_at,
             latency_p50_s, latency_p95_s)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         RETURNING id",
         params![
             run,
             model_id,
@@ -354,11 +343,11 @@ fn insert_repetition(tx: &Connection, run: RunId, rep: &RepetitionRecord) -> Res
             rep.latency_p95_s,
         ],
     )?;
-    let rep_id = tx.last_insert_rowid();
     for w in &rep.windows {
-        tx.execute(
+        let window_id = tx.insert_id(
             "INSERT INTO windows (repetition_id, phase, duration_s, items, uncounted,
-                nothing_measured) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                nothing_measured) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             RETURNING id",
             params![
                 rep_id,
                 w.phase.as_str(),
@@ -370,11 +359,9 @@ fn insert_repetition(tx: &Connection, run: RunId, rep: &RepetitionRecord) -> Res
                 w.nothing_measured as i64,
             ],
         )?;
-        let window_id = tx.last_insert_rowid();
-        let mut stmt = tx.prepare_cached(
+        let stmt_sql =
             "INSERT INTO window_energy (window_id, component, method, joules, above_idle_joules)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
+             VALUES (?1, ?2, ?3, ?4, ?5)";
         for c in &w.components {
             if !c.joules.is_finite() {
                 bail!(
@@ -384,66 +371,73 @@ fn insert_repetition(tx: &Connection, run: RunId, rep: &RepetitionRecord) -> Res
                     c.joules
                 );
             }
-            stmt.execute(params![
-                window_id,
-                c.component,
-                c.method,
-                c.joules,
-                c.above_idle_joules
-            ])?;
+            tx.execute(
+                stmt_sql,
+                params![
+                    window_id,
+                    c.component,
+                    c.method,
+                    c.joules,
+                    c.above_idle_joules
+                ],
+            )?;
         }
     }
-    let mut stmt = tx.prepare_cached(
+    let stmt_sql =
         "INSERT INTO inferences (repetition_id, position, example_id, latency_s, input_tokens,
-            output_tokens, prediction, gold) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
+            output_tokens, prediction, gold) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
     for i in &rep.inferences {
-        stmt.execute(params![
-            rep_id,
-            i.position,
-            i.example_id,
-            i.latency_s,
-            i.input_tokens,
-            i.output_tokens,
-            i.prediction,
-            i.gold,
-        ])?;
+        tx.execute(
+            stmt_sql,
+            params![
+                rep_id,
+                i.position,
+                i.example_id,
+                i.latency_s,
+                i.input_tokens,
+                i.output_tokens,
+                i.prediction,
+                i.gold,
+            ],
+        )?;
     }
-    let mut stmt = tx.prepare_cached(
+    let stmt_sql =
         "INSERT INTO request_stats (repetition_id, position, e2e_s, ttft_s, inter_token_json,
-            tokens_from, retries, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
+            tokens_from, retries, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
     for i in &rep.inferences {
         let Some(r) = &i.request else { continue };
-        stmt.execute(params![
-            rep_id,
-            i.position,
-            r.e2e_s,
-            r.ttft_s,
-            serde_json::to_string(&r.inter_token_s)?,
-            r.tokens_from,
-            r.retries,
-            r.error,
-        ])?;
+        tx.execute(
+            stmt_sql,
+            params![
+                rep_id,
+                i.position,
+                r.e2e_s,
+                r.ttft_s,
+                serde_json::to_string(&r.inter_token_s)?,
+                r.tokens_from,
+                r.retries,
+                r.error,
+            ],
+        )?;
     }
-    let mut stmt =
-        tx.prepare_cached("INSERT INTO metrics (repetition_id, name, value) VALUES (?1, ?2, ?3)")?;
+    let stmt_sql = "INSERT INTO metrics (repetition_id, name, value) VALUES (?1, ?2, ?3)";
     for m in &rep.metrics {
-        stmt.execute(params![rep_id, m.name, m.value])?;
+        tx.execute(stmt_sql, params![rep_id, m.name, m.value])?;
     }
     Ok(())
 }
 
 /// The `runs` row and its idle baseline; `name` for a sharded run.
-fn insert_run(tx: &Connection, run: &RunStart, name: Option<&str>) -> Result<RunId> {
+fn insert_run(tx: &Conn, run: &RunStart, name: Option<&str>) -> Result<RunId> {
     let h = &run.hardware;
     let l = &run.location;
-    tx.execute(
+    let id = tx.insert_id(
             "INSERT INTO runs (suite_name, suite_path, suite_text, suite_hash, started_at,
                 git_revision, tool_version, cpu_model, cpu_cores, ram_bytes, gpus_json, os, kernel,
                 location, intensity_g_per_kwh, intensity_source, intensity_year, pue, run_name)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-                ?19)",
+                ?19)
+             RETURNING id",
             params![
                 run.suite_name,
                 run.suite_path,
@@ -466,7 +460,6 @@ fn insert_run(tx: &Connection, run: &RunStart, name: Option<&str>) -> Result<Run
                 name,
             ],
         )?;
-    let id = tx.last_insert_rowid();
     for idle in &run.idle {
         tx.execute(
             "INSERT INTO idle_power (run_id, component, method, watts) VALUES (?1, ?2, ?3, ?4)",

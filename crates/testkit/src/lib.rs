@@ -100,6 +100,71 @@ pub fn smollm2_gguf() -> Option<PathBuf> {
     }
 }
 
+/// Environment variable naming a PostgreSQL server for the PostgreSQL store's tests.
+pub const POSTGRES_ENV: &str = "POWERHUNGRY_TEST_POSTGRES";
+
+/// A new, empty PostgreSQL database on the test server (`$POWERHUNGRY_TEST_POSTGRES`, which
+/// `scripts/test.sh` sets from `scripts/test-postgres.sh`), as a `postgres://` URL: each test
+/// gets its own, so tests running at once never see each other's rows.
+pub fn postgres_database(label: &str) -> Option<String> {
+    let base = match std::env::var(POSTGRES_ENV) {
+        Ok(u) if !u.is_empty() => u,
+        _ => {
+            return missing(
+                "the test PostgreSQL server",
+                &format!(
+                    "set {POSTGRES_ENV} to the URL `bash scripts/test-postgres.sh` prints \
+                     (scripts/test.sh does this)"
+                ),
+            )
+        }
+    };
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let clean: String = label
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .take(30)
+        .collect();
+    let name = format!(
+        "ph_{clean}_{}_{}_{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let mut client = match postgres::Client::connect(&base, postgres::NoTls) {
+        Ok(c) => c,
+        Err(e) => {
+            return missing(
+                "the test PostgreSQL server",
+                &format!("{POSTGRES_ENV} is set but the server does not answer: {e}"),
+            )
+        }
+    };
+    if let Err(e) = client.batch_execute(&format!("CREATE DATABASE {name}")) {
+        panic!("cannot create test database {name}: {e}");
+    }
+    // The database path of the URL is replaced (`.../postgres` -> `.../<name>`).
+    let (head, tail) = match base.split_once('?') {
+        Some((h, t)) => (h.to_string(), format!("?{t}")),
+        None => (base.clone(), String::new()),
+    };
+    let authority_end = head.find("://").map(|i| i + 3).unwrap_or(0);
+    let root = match head[authority_end..].find('/') {
+        Some(slash) => head[..authority_end + slash].to_string(),
+        None => head.clone(),
+    };
+    Some(format!("{root}/{name}{tail}"))
+}
+
 /// A program on PATH (e.g. `chromium`), or the rule above.
 pub fn program(name: &str, how_to_get: &str) -> Option<PathBuf> {
     let found = std::env::var_os("PATH").and_then(|path| {
