@@ -41,6 +41,8 @@ enum Command {
     Import(cmd::import::Args),
     /// Serve this node's meter over HTTP for benches that span several machines
     Agent(cmd::agent::Args),
+    /// Work on results stores: copy runs between SQLite files and PostgreSQL databases
+    Store(cmd::store::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Parity(args) => cmd::parity::run(args),
         Command::Bench(args) => cmd::bench::run(args),
         Command::Report(args) => cmd::report::run(args),
+        Command::Store(args) => cmd::store::run(args),
         Command::Import(args) => cmd::import::run(args),
         Command::Agent(args) => cmd::agent::run(args),
     };

@@ -1,6 +1,7 @@
-//! `bench --shard i/n` and Slurm job arrays, with real processes on one SQLite store: shards
-//! started together join one run, each runs its own units exactly once, the run ends with its
-//! last shard, a killed shard is rerun alone, and inconsistent shard flags are refused.
+//! `bench --shard i/n` and Slurm job arrays, with real processes on one store (SQLite, and
+//! PostgreSQL on the test server): shards started together join one run, each runs its own
+//! units exactly once, the run ends with its last shard, a killed shard is rerun alone, and
+//! inconsistent shard flags are refused.
 
 use assert_cmd::cargo::CommandCargoExt;
 use powerhungry_store::Store;
@@ -54,7 +55,8 @@ encoding = "latin-1"
 /// instead of refusing each other's device claims.
 fn bench(suite: &Path, store: &Path, extra: &[&str]) -> Command {
     let mut cmd = Command::cargo_bin("powerhungry").expect("binary");
-    cmd.env("POWERHUNGRY_CLAIM_DIR", store.with_extension("claims"))
+    // The claims sit beside the suite: one folder per test, for a file or a database store.
+    cmd.env("POWERHUNGRY_CLAIM_DIR", suite.with_extension("claims"))
         .env_remove("SLURM_ARRAY_TASK_ID")
         .arg("bench")
         .arg(suite)
@@ -85,8 +87,21 @@ fn stored_units(store: &Path) -> (usize, BTreeMap<(String, u32), usize>) {
 #[test]
 fn four_shards_at_once_fill_one_run_exactly_once() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let suite = write_suite(dir.path(), 6);
-    let store = dir.path().join("results.sqlite");
+    four_shards_at_once(dir.path(), &dir.path().join("results.sqlite"));
+}
+
+#[test]
+fn four_shards_at_once_fill_one_postgres_run_exactly_once() {
+    let Some(url) = powerhungry_testkit::postgres_database("four_shards") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    four_shards_at_once(dir.path(), Path::new(&url));
+}
+
+fn four_shards_at_once(dir: &Path, store: &Path) {
+    let suite = write_suite(dir, 6);
+    let store = store.to_path_buf();
     let children: Vec<_> = (1..=4)
         .map(|i| {
             bench(
@@ -142,8 +157,21 @@ fn four_shards_at_once_fill_one_run_exactly_once() {
 #[test]
 fn a_killed_shard_is_rerun_alone_and_the_run_ends_with_it() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let suite = write_suite(dir.path(), 30);
-    let store = dir.path().join("results.sqlite");
+    a_killed_shard_is_rerun_alone(dir.path(), &dir.path().join("results.sqlite"));
+}
+
+#[test]
+fn a_killed_postgres_shard_is_rerun_alone_and_the_run_ends_with_it() {
+    let Some(url) = powerhungry_testkit::postgres_database("killed_shard") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    a_killed_shard_is_rerun_alone(dir.path(), Path::new(&url));
+}
+
+fn a_killed_shard_is_rerun_alone(dir: &Path, store: &Path) {
+    let suite = write_suite(dir, 30);
+    let store = store.to_path_buf();
     let shard = |i: u32| {
         bench(
             &suite,
@@ -202,7 +230,10 @@ fn a_killed_shard_is_rerun_alone_and_the_run_ends_with_it() {
 }
 
 fn stored_units_or_empty(store: &Path) -> (usize, BTreeMap<(String, u32), usize>) {
-    if !store.exists() {
+    let database = store
+        .to_str()
+        .is_some_and(powerhungry_store::is_postgres_url);
+    if !database && !store.exists() {
         return (0, BTreeMap::new());
     }
     std::panic::catch_unwind(|| stored_units(store)).unwrap_or_default()

@@ -10,6 +10,12 @@ use std::path::Path;
 
 /// Read a store (SQLite) or an exported JSON report, told apart by their first bytes.
 pub fn load_input(path: &Path) -> Result<ReportInput> {
+    if path
+        .to_str()
+        .is_some_and(powerhungry_store::is_postgres_url)
+    {
+        return crate::from_store::read_store(path);
+    }
     let mut head = [0u8; 16];
     let n = std::fs::File::open(path)
         .and_then(|mut f| f.read(&mut head))

@@ -18,7 +18,7 @@ use std::path::Path;
 pub fn read_store(path: &Path) -> Result<ReportInput> {
     let store = Store::open_read_only(path)?;
     let mut input = ReportInput {
-        source: format!("store {}", path.display()),
+        source: format!("store {}", store.path().display()),
         series: Vec::new(),
         notes: Vec::new(),
     };

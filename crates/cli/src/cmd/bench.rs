@@ -30,8 +30,11 @@ pub struct Args {
     /// The suite file (TOML): models, datasets, protocol, location. See docs/bench.md.
     #[arg(value_name = "SUITE")]
     pub suite: PathBuf,
-    /// Results store (SQLite file), created if missing; runs are appended, never overwritten.
-    #[arg(long, default_value = powerhungry_store::DEFAULT_STORE, value_name = "PATH")]
+    /// Results store, created if missing; runs are appended, never overwritten. An SQLite
+    /// file, or a PostgreSQL database shared by many machines:
+    /// `postgres://USER@HOST:PORT/DB` (password in the URL, PGPASSWORD or ~/.pgpass; never
+    /// printed). See docs/store.md.
+    #[arg(long, default_value = powerhungry_store::DEFAULT_STORE, value_name = "PATH|URL")]
     pub store: PathBuf,
     /// Continue the latest unfinished run of this suite (same suite file and protocol) in the
     /// store, skipping the repetitions already stored.
@@ -239,7 +242,7 @@ pub fn run(args: Args) -> Result<u8> {
             return Err(e.context(format!(
                 "what is stored stays in {}; the same command again (same --shard and \
                  --run-name, or the same Slurm array task) runs only what this shard still lacks",
-                args.store.display()
+                store.path().display()
             )));
         }
         Err(e) => {
@@ -257,7 +260,7 @@ pub fn run(args: Args) -> Result<u8> {
                     "the {} repetition(s) finished so far are kept in {} (run {}); \
                      `powerhungry bench {} --resume` continues where this stopped",
                     r.repetitions,
-                    args.store.display(),
+                    store.path().display(),
                     r.id,
                     args.suite.display()
                 )),
@@ -293,7 +296,7 @@ pub fn run(args: Args) -> Result<u8> {
     println!(
         "run {} stored in {} ({} repetition(s) run now{})",
         outcome.run,
-        args.store.display(),
+        store.path().display(),
         outcome.ran,
         if outcome.resumed {
             format!(", {} before", outcome.already)
@@ -321,8 +324,16 @@ pub fn run(args: Args) -> Result<u8> {
 
 /// Where generated images go: `<store file>.images` beside the store (absolute, so the paths
 /// the store records stay valid from any working directory); each run has its own
-/// `run-<id>/` in it (docs/python-worker.md).
+/// `run-<id>/` in it (docs/python-worker.md). A PostgreSQL store has no file to sit beside:
+/// `powerhungry.images` in the working directory.
 fn images_dir(store: &Path) -> Result<PathBuf> {
+    if store
+        .to_str()
+        .is_some_and(powerhungry_store::is_postgres_url)
+    {
+        return std::path::absolute("powerhungry.images")
+            .context("cannot make the images folder's path absolute");
+    }
     let store = std::path::absolute(store)
         .with_context(|| format!("--store {}: cannot make the path absolute", store.display()))?;
     let mut name = store.file_name().unwrap_or_default().to_os_string();

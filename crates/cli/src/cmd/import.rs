@@ -46,7 +46,7 @@ pub struct CodecarbonArgs {
     /// Replace an earlier import of the same file (same content) instead of refusing it
     #[arg(long)]
     pub replace: bool,
-    /// Results store to add to (created if missing)
+    /// Results store to add to (created if missing): an SQLite file or a postgres:// URL
     #[arg(long, default_value = powerhungry_store::DEFAULT_STORE, value_name = "STORE")]
     pub store: PathBuf,
 }
@@ -85,7 +85,7 @@ pub fn run(args: Args) -> Result<u8> {
     opts.check_files(&files)?;
     let mut store = powerhungry_store::Store::open(&a.store)?;
     let sum = import_codecarbon(&mut store, &files, &opts)
-        .with_context(|| format!("importing into {}", a.store.display()))?;
+        .with_context(|| format!("importing into {}", store.path().display()))?;
     for w in &sum.warnings {
         eprintln!("warning: {w}");
     }
@@ -94,7 +94,7 @@ pub fn run(args: Args) -> Result<u8> {
         sum.repetitions,
         sum.models,
         files.len(),
-        a.store.display(),
+        store.path().display(),
         sum.runs,
         if sum.replaced > 0 {
             format!(", replacing {} run(s) of an earlier import", sum.replaced)

@@ -11,3 +11,4 @@ pub mod node_rank;
 pub mod parity;
 pub mod report;
 pub mod sensors;
+pub mod store;

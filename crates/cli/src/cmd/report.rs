@@ -11,8 +11,8 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// Results store written by `powerhungry bench` or `powerhungry import` (SQLite), or a
-    /// report exported earlier with --json
+    /// Results store written by `powerhungry bench` or `powerhungry import` (an SQLite file
+    /// or a postgres:// URL), or a report exported earlier with --json
     #[arg(default_value = powerhungry_store::DEFAULT_STORE, value_name = "STORE_OR_JSON")]
     pub input: PathBuf,
     /// Only runs of this suite (repeatable; matches any)
