@@ -53,7 +53,11 @@ impl Store {
                 conn: Conn::postgres(postgres::connect(url)?),
                 path: PathBuf::from(postgres::redacted(url)),
             };
-            store.migrate()?;
+            // Migrating needs the right to create tables; a store at the current schema is
+            // opened without it (a role that may only insert rows can bench).
+            if !store.postgres_schema_exists()? || store.schema_version()? != SCHEMA_VERSION {
+                store.migrate()?;
+            }
             return Ok(store);
         }
         let path = path.to_path_buf();
@@ -70,26 +74,32 @@ impl Store {
 
     /// Open a PostgreSQL store that must hold the schema already (readers).
     fn open_existing_postgres(url: &str) -> Result<Store> {
-        let conn = Conn::postgres(postgres::connect(url)?);
-        let shown = postgres::redacted(url);
-        let has_schema: bool = conn.query_row(
+        let mut store = Store {
+            conn: Conn::postgres(postgres::connect(url)?),
+            path: PathBuf::from(postgres::redacted(url)),
+        };
+        if !store.postgres_schema_exists()? {
+            bail!(
+                "{}: no results store there (run `powerhungry bench SUITE --store URL` first)",
+                store.path.display()
+            );
+        }
+        // At the current schema a reader needs no more than read access (and takes no lock);
+        // an older schema is brought up to date, which needs write access, as in SQLite.
+        if store.schema_version()? != SCHEMA_VERSION {
+            store.migrate()?;
+        }
+        Ok(store)
+    }
+
+    /// Whether the PostgreSQL database holds a store's schema (its version table).
+    fn postgres_schema_exists(&self) -> Result<bool> {
+        self.conn.query_row(
             "SELECT EXISTS (SELECT 1 FROM information_schema.tables
              WHERE table_schema = current_schema() AND table_name = 'schema_version')",
             params![],
             |r| r.get(0),
-        )?;
-        if !has_schema {
-            bail!(
-                "{shown}: no results store there (run `powerhungry bench SUITE --store URL` first)"
-            );
-        }
-        let mut store = Store {
-            conn,
-            path: PathBuf::from(shown),
-        };
-        // An older schema is brought up to date (this needs write privileges, as in SQLite).
-        store.migrate()?;
-        Ok(store)
+        )
     }
 
     /// Open a store that must already exist (for readers: a report of a missing file is an
@@ -319,10 +329,11 @@ impl Store {
 
     /// The schema version of the open store.
     pub fn schema_version(&self) -> Result<i64> {
-        self.conn
-            .query_row("SELECT MAX(version) FROM schema_version", params![], |r| {
-                r.get(0)
-            })
+        self.conn.query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_version",
+            params![],
+            |r| r.get(0),
+        )
     }
 }
 

@@ -324,3 +324,44 @@ fn credentials_never_reach_an_error_message() -> anyhow::Result<()> {
     assert!(err.contains("no results store there"), "{err}");
     Ok(())
 }
+
+#[test]
+fn a_reader_with_select_rights_only_can_report() -> anyhow::Result<()> {
+    let Some(url) = database("reader") else {
+        return Ok(());
+    };
+    let mut store = Store::open(&url)?;
+    let run = write_full_run(&mut store, "h")?;
+    drop(store);
+    // A role that may read the tables and nothing else (roles are server-wide: a unique name).
+    let role = format!("reader_{}", std::process::id());
+    let dbname = url
+        .rsplit('/')
+        .next()
+        .expect("database in the URL")
+        .to_string();
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls)?;
+    admin.batch_execute(&format!(
+        "DROP ROLE IF EXISTS {role};
+         CREATE ROLE {role} LOGIN PASSWORD 'read-only-pw';
+         GRANT CONNECT ON DATABASE {dbname} TO {role};
+         GRANT USAGE ON SCHEMA public TO {role};
+         GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role};"
+    ))?;
+    let (scheme_user, host) = url.split_once('@').expect("user@host");
+    let scheme = &scheme_user[..scheme_user.find("://").expect("scheme") + 3];
+    let reader_url = format!("{scheme}{role}:read-only-pw@{host}");
+    let reader = Store::open_read_only(&reader_url)?;
+    assert_eq!(reader.load_run(run)?.repetitions.len(), 2);
+    // It cannot write: a bench with these credentials fails, and says why.
+    let mut as_writer = Store::open(&reader_url)?;
+    let err = format!("{:#}", as_writer.begin_run(&run_start("x")).unwrap_err());
+    assert!(err.contains("permission denied"), "{err}");
+    drop((reader, as_writer));
+    admin.batch_execute(&format!(
+        "REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role};
+         REVOKE ALL ON SCHEMA public FROM {role};
+         REVOKE ALL ON DATABASE {dbname} FROM {role}; DROP ROLE {role};"
+    ))?;
+    Ok(())
+}
