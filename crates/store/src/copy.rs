@@ -250,11 +250,10 @@ fn copy_run(src: &Conn, dst: &Conn, run: RunId) -> Result<RunId> {
         let columns: Vec<&str> = kept.iter().map(|i| names[*i].as_str()).collect();
         let placeholders: Vec<String> = (1..=kept.len()).map(|i| format!("?{i}")).collect();
         let insert = format!(
-            "INSERT INTO {} ({}) VALUES ({}){}",
+            "INSERT INTO {} ({}) VALUES ({}) RETURNING id",
             table.name,
             columns.join(", "),
             placeholders.join(", "),
-            if table.has_id { " RETURNING id" } else { "" }
         );
         let parent_cols: Vec<(usize, &'static str)> = table
             .parents
@@ -268,6 +267,7 @@ fn copy_run(src: &Conn, dst: &Conn, run: RunId) -> Result<RunId> {
             })
             .collect::<Result<_>>()?;
         let mut mapped: HashMap<i64, i64> = HashMap::new();
+        let mut plain_rows: Vec<Vec<Value>> = Vec::new();
         for mut row in rows {
             for (i, parent) in &parent_cols {
                 if let Value::Int(old) = row[*i] {
@@ -293,9 +293,13 @@ fn copy_run(src: &Conn, dst: &Conn, run: RunId) -> Result<RunId> {
                     mapped.insert(old, new);
                 }
             } else {
-                dst.execute(&insert, &values)?;
+                plain_rows.push(kept.iter().map(|i| row[*i].clone()).collect());
             }
         }
+        // Rows without an id of their own (inferences, samples: the many) go a hundred per
+        // statement.
+        let head = format!("{} ({})", table.name, columns.join(", "));
+        dst.insert_rows(&head, columns.len(), plain_rows)?;
         if table.has_id {
             new_ids.insert(table.name, mapped);
         }

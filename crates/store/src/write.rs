@@ -1,7 +1,7 @@
 //! The write side: `Store` as the bench crate's `ResultSink`. Each repetition is one
 //! transaction, so a killed process loses at most the repetition in flight.
 
-use crate::db::{params, Conn};
+use crate::db::{params, Conn, ToValue};
 use crate::Store;
 use anyhow::{anyhow, bail, Context, Result};
 use powerhungry_bench::shard::Shard;
@@ -175,18 +175,22 @@ impl ResultSink for Store {
                     dataset.undecodable as i64,
                 ],
             )?;
-            {
-                let stmt_sql = "INSERT INTO samples (dataset_id, role, position, example_id)
-                 VALUES (?1, ?2, ?3, ?4)";
-                for (role, ids) in [
-                    ("train", &dataset.train_ids),
-                    ("inference", &dataset.sample_ids),
-                ] {
-                    for (pos, ex) in ids.iter().enumerate() {
-                        tx.execute(stmt_sql, params![id, role, pos as i64, ex])?;
-                    }
-                }
-            }
+            let rows = [
+                ("train", &dataset.train_ids),
+                ("inference", &dataset.sample_ids),
+            ]
+            .into_iter()
+            .flat_map(|(role, ids)| {
+                ids.iter().enumerate().map(move |(pos, ex)| {
+                    vec![
+                        id.to_value(),
+                        role.to_value(),
+                        pos.to_value(),
+                        ex.to_value(),
+                    ]
+                })
+            });
+            tx.insert_rows("samples (dataset_id, role, position, example_id)", 4, rows)?;
             Ok(())
         })
     }
@@ -215,20 +219,28 @@ impl ResultSink for Store {
                  the data or the suite changed since the run started, so it cannot be resumed"
             );
             }
-            {
-                let stmt_sql =
-                    "INSERT INTO split_samples (dataset_id, split, role, position, example_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5)";
-                for s in splits {
-                    for (role, ids) in [("train", &s.train_ids), ("inference", &s.sample_ids)] {
-                        for (pos, ex) in ids.iter().enumerate() {
-                            tx.execute(stmt_sql, params![id, s.split, role, pos as i64, ex])
-                                .with_context(|| {
-                                    format!("{path}: cannot store split {} of `{dataset}`", s.split)
-                                })?;
-                        }
-                    }
-                }
+            for s in splits {
+                let rows = [("train", &s.train_ids), ("inference", &s.sample_ids)]
+                    .into_iter()
+                    .flat_map(|(role, ids)| {
+                        ids.iter().enumerate().map(move |(pos, ex)| {
+                            vec![
+                                id.to_value(),
+                                s.split.to_value(),
+                                role.to_value(),
+                                pos.to_value(),
+                                ex.to_value(),
+                            ]
+                        })
+                    });
+                tx.insert_rows(
+                    "split_samples (dataset_id, split, role, position, example_id)",
+                    5,
+                    rows,
+                )
+                .with_context(|| {
+                    format!("{path}: cannot store split {} of `{dataset}`", s.split)
+                })?;
             }
             Ok(())
         })
@@ -383,24 +395,24 @@ fn insert_repetition(tx: &Conn, run: RunId, rep: &RepetitionRecord) -> Result<()
             )?;
         }
     }
-    let stmt_sql =
-        "INSERT INTO inferences (repetition_id, position, example_id, latency_s, input_tokens,
-            output_tokens, prediction, gold) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-    for i in &rep.inferences {
-        tx.execute(
-            stmt_sql,
-            params![
-                rep_id,
-                i.position,
-                i.example_id,
-                i.latency_s,
-                i.input_tokens,
-                i.output_tokens,
-                i.prediction,
-                i.gold,
-            ],
-        )?;
-    }
+    let rows = rep.inferences.iter().map(|i| {
+        vec![
+            rep_id.to_value(),
+            i.position.to_value(),
+            i.example_id.to_value(),
+            i.latency_s.to_value(),
+            i.input_tokens.to_value(),
+            i.output_tokens.to_value(),
+            i.prediction.to_value(),
+            i.gold.to_value(),
+        ]
+    });
+    tx.insert_rows(
+        "inferences (repetition_id, position, example_id, latency_s, input_tokens, output_tokens,
+            prediction, gold)",
+        8,
+        rows,
+    )?;
     let stmt_sql =
         "INSERT INTO request_stats (repetition_id, position, e2e_s, ttft_s, inter_token_json,
             tokens_from, retries, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
