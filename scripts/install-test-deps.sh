@@ -2,7 +2,7 @@
 # Install what the tests need besides Rust (the README's test command runs after it; .ci/run
 # calls it on every CI run, since a fresh machine has none of it):
 #   Debian: Chromium (the report's browser test), Prometheus' promtool (the agent's /metrics),
-#   PostgreSQL (the shared results store's tests),
+#   PostgreSQL (the shared results store's tests), iproute2 (`ip netns`: the two-node agent test),
 #   PyPI (pinned): the metric reference packages (and their numbers, recomputed and compared),
 #   the Python worker's torch/transformers set, llama.cpp's OpenAI-compatible server.
 # apt-get needs root; pip installs into the python3 on PATH. Safe to run again: satisfied
@@ -14,7 +14,7 @@ echo "== system packages (Chromium for the report's browser test, promtool for t
 echo "   PostgreSQL for the shared results store: scripts/test-postgres.sh starts it on loopback)"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends chromium chromium-driver prometheus postgresql >/dev/null
+apt-get install -y -qq --no-install-recommends chromium chromium-driver prometheus postgresql iproute2 >/dev/null
 
 echo "== the metrics' reference numbers, recomputed by the packages that define them"
 python3 -m pip install --quiet --disable-pip-version-check -r crates/tasks/testdata/metrics/requirements-text.txt

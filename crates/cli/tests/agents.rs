@@ -1,7 +1,9 @@
-//! Two real `powerhungry agent` processes on loopback, each over its own fake powercap tree
-//! whose counter a thread advances at a known power (30 W and 70 W), and a real `bench
-//! --agents` across both: each node's part is its tree's power x the window, the total their
-//! sum; an agent killed mid-run fails the repetition in flight and stores nothing of it.
+//! Two real `powerhungry agent` processes, each over its own fake powercap tree whose counter a
+//! thread advances at a known power (30 W and 70 W), and a real `bench --agents` across both:
+//! each node's part is its tree's power x the window, the total their sum; an agent killed
+//! mid-run fails the repetition in flight and stores nothing of it. The agents run on loopback,
+//! and again as two machines: each in a network namespace of its own that the test makes
+//! (`ip netns`, a veth pair to the test's namespace), reached over that link only.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -18,8 +20,13 @@ struct Node {
 }
 
 impl Node {
-    /// An agent named `name` over a tree whose package counter grows at `watts`.
+    /// An agent named `name` over a tree whose package counter grows at `watts`, on loopback.
     fn start(dir: &Path, name: &str, watts: f64, token_file: &Path) -> Node {
+        Node::start_in(dir, name, watts, token_file, None)
+    }
+
+    /// The same, inside network namespace `ns` (listening on its address) when given.
+    fn start_in(dir: &Path, name: &str, watts: f64, token_file: &Path, ns: Option<&Netns>) -> Node {
         let zone = dir.join(name).join("sys/class/powercap/intel-rapl:0");
         std::fs::create_dir_all(&zone).expect("zone");
         std::fs::write(zone.join("name"), "package-0\n").expect("name");
@@ -45,8 +52,17 @@ impl Node {
                 }
             })
         };
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("powerhungry"))
-            .args(["agent", "--listen", "127.0.0.1:0", "--node-name", name])
+        let bin = assert_cmd::cargo::cargo_bin("powerhungry");
+        let (mut command, listen) = match ns {
+            Some(ns) => {
+                let mut c = Command::new("ip");
+                c.args(["netns", "exec", &ns.name]).arg(&bin);
+                (c, format!("{}:0", ns.inside))
+            }
+            None => (Command::new(&bin), "127.0.0.1:0".to_string()),
+        };
+        let mut child = command
+            .args(["agent", "--listen", &listen, "--node-name", name])
             .arg("--token-file")
             .arg(token_file)
             .args(["--gpus", "none", "--interval-ms", "20"])
@@ -91,6 +107,71 @@ impl Drop for Node {
     }
 }
 
+/// A network namespace with a veth pair to the test's own: the agent inside is another machine
+/// on a /30 link, reachable at `inside` only through it. Removed on drop.
+struct Netns {
+    name: String,
+    inside: String,
+}
+
+fn ip(args: &[&str]) {
+    let out = Command::new("ip").args(args).output().expect("run ip");
+    assert!(
+        out.status.success(),
+        "ip {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+impl Netns {
+    /// Namespace number `k` of this test process (addresses 10.213.<x>.<4k+1/2>).
+    fn create(k: u32) -> Netns {
+        let tag = std::process::id() % 10_000;
+        let name = format!("ph{tag}n{k}");
+        let (host_if, ns_if) = (format!("ph{tag}h{k}"), format!("ph{tag}v{k}"));
+        let third = tag % 250;
+        let (outside, inside) = (
+            format!("10.213.{third}.{}", 4 * k + 1),
+            format!("10.213.{third}.{}", 4 * k + 2),
+        );
+        ip(&["netns", "add", &name]);
+        let ns = Netns {
+            name: name.clone(),
+            inside: inside.clone(),
+        };
+        ip(&[
+            "link", "add", &host_if, "type", "veth", "peer", "name", &ns_if,
+        ]);
+        ip(&["link", "set", &ns_if, "netns", &name]);
+        ip(&["addr", "add", &format!("{outside}/30"), "dev", &host_if]);
+        ip(&["link", "set", &host_if, "up"]);
+        ip(&[
+            "netns",
+            "exec",
+            &name,
+            "ip",
+            "addr",
+            "add",
+            &format!("{inside}/30"),
+            "dev",
+            &ns_if,
+        ]);
+        ip(&["netns", "exec", &name, "ip", "link", "set", &ns_if, "up"]);
+        ip(&["netns", "exec", &name, "ip", "link", "set", "lo", "up"]);
+        ns
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        // Deleting the namespace deletes its end of the veth pair, and with it the other.
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
+}
+
 fn suite(dir: &Path, repetitions: u32) -> PathBuf {
     let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/rt-polarity");
     let path = dir.join("agents.toml");
@@ -127,24 +208,66 @@ fn a_bench_over_two_agents_sums_the_nodes() {
     std::fs::write(&token, "s3cret\n").expect("token");
     let a = Node::start(dir.path(), "node-a", 30.0, &token);
     let b = Node::start(dir.path(), "node-b", 70.0, &token);
+    bench_sums_the_nodes(dir.path(), &a, &b, &token);
+}
+
+#[test]
+fn agents_in_two_network_namespaces_are_two_nodes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret\n").expect("token");
+    let (ns_a, ns_b) = (Netns::create(0), Netns::create(1));
+    let a = Node::start_in(dir.path(), "node-a", 30.0, &token, Some(&ns_a));
+    let b = Node::start_in(dir.path(), "node-b", 70.0, &token, Some(&ns_b));
+    assert!(
+        a.url.contains(&ns_a.inside),
+        "{} listens inside its namespace",
+        a.url
+    );
+    assert!(b.url.contains(&ns_b.inside), "{}", b.url);
+    bench_sums_the_nodes(dir.path(), &a, &b, &token);
+    // A wrong token is refused (401) before anything runs, and nothing is stored.
+    let wrong = dir.path().join("wrong");
+    std::fs::write(&wrong, "not-it\n").expect("token");
     let out = bench(
         dir.path(),
-        &suite(dir.path(), 2),
+        &suite(dir.path(), 1),
         &format!("{},{}", a.url, b.url),
-        &token,
+        &wrong,
     )
     .output()
     .expect("bench");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("HTTP 401"), "{err}");
+    let store = powerhungry_store::Store::open(dir.path().join("r.sqlite")).expect("store");
+    assert_eq!(
+        store.list_runs().expect("runs").len(),
+        1,
+        "only the first bench's run"
+    );
+}
+
+/// Bench across `a` (30 W) and `b` (70 W): each window's parts are each node's power x the
+/// window, and nothing else is counted.
+fn bench_sums_the_nodes(dir: &Path, a: &Node, b: &Node, token: &Path) {
+    let out = bench(dir, &suite(dir, 2), &format!("{},{}", a.url, b.url), token)
+        .output()
+        .expect("bench");
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let store = powerhungry_store::Store::open(dir.path().join("r.sqlite")).expect("store");
+    let store = powerhungry_store::Store::open(dir.join("r.sqlite")).expect("store");
     let run = store.load_run(1).expect("run");
     assert_eq!(run.repetitions.len(), 2);
     for rep in &run.repetitions {
         for w in &rep.windows {
+            assert!(w
+                .components
+                .iter()
+                .all(|c| c.component.starts_with("node-")));
             let part = |node: &str| -> f64 {
                 w.components
                     .iter()
@@ -156,6 +279,14 @@ fn a_bench_over_two_agents_sums_the_nodes() {
             // The counters move in 1 ms steps and the window edges are read one after the
             // other over HTTP: a few milliseconds of slack each way.
             let slack = 0.01 * 100.0 + 0.05 * (ja + jb);
+            if w.duration_s < 0.1 {
+                // A window of a few tens of milliseconds (load) is shorter than a scheduling
+                // delay of the thread that plays the hardware on a busy 2-core machine: only
+                // bounded, not compared.
+                assert!(ja >= 0.0 && ja <= 30.0 * w.duration_s + slack, "{w:?}");
+                assert!(jb >= 0.0 && jb <= 70.0 * w.duration_s + slack, "{w:?}");
+                continue;
+            }
             assert!(
                 (ja - 30.0 * w.duration_s).abs() <= slack,
                 "{:?}: node a {ja} J over {} s",
@@ -168,10 +299,6 @@ fn a_bench_over_two_agents_sums_the_nodes() {
                 w.phase,
                 w.duration_s
             );
-            assert!(w
-                .components
-                .iter()
-                .all(|c| c.component.starts_with("node-")));
         }
     }
 }
