@@ -30,6 +30,8 @@ pub struct RemoteMeters {
     prefix: String,
     counter: u64,
     open: Option<String>,
+    /// Each node's idle power per component (`node/component`), once measured.
+    idle: Vec<IdlePower>,
 }
 
 impl RemoteMeters {
@@ -80,7 +82,33 @@ impl RemoteMeters {
             prefix: format!("bench-{}-{}", std::process::id(), unix_millis()),
             counter: 0,
             open: None,
+            idle: Vec::new(),
         })
+    }
+
+    /// Measure every node's idle power: one window of `seconds` on every agent while nothing
+    /// runs (the caller's to ensure, as for a local baseline). Each later window then also
+    /// reports its energy above idle, node by node: joules - idle W x that node's duration.
+    pub fn measure_idle(&mut self, seconds: f64) -> Result<()> {
+        if !seconds.is_finite() || seconds <= 0.0 {
+            bail!("idle baseline: expected a positive number of seconds, got {seconds}");
+        }
+        self.open_window("idle")?;
+        std::thread::sleep(Duration::from_secs_f64(seconds));
+        let parts = self.close_parts()?;
+        self.idle.clear();
+        for (node, w) in &parts {
+            let e = window_energy(&w.report, &w.startup_warnings, &format!("{node}/"));
+            if e.duration_s <= 0.0 {
+                bail!("agent of node {node}: the idle window lasted no time");
+            }
+            self.idle.extend(e.components.iter().map(|c| IdlePower {
+                component: c.component.clone(),
+                method: c.method.clone(),
+                watts: c.joules / e.duration_s,
+            }));
+        }
+        Ok(())
     }
 
     /// The nodes, in the order given.
@@ -124,13 +152,29 @@ impl EnergyMeter for RemoteMeters {
     }
 
     fn close_window(&mut self) -> Result<WindowEnergy> {
+        let parts = self.close_parts()?;
+        Ok(sum_nodes(&parts, &self.idle))
+    }
+
+    fn live_watts(&self) -> Option<f64> {
+        None
+    }
+
+    fn idle(&self) -> Vec<IdlePower> {
+        self.idle.clone()
+    }
+}
+
+impl RemoteMeters {
+    /// Close the open window on every agent even when one fails, so none keeps it open; every
+    /// node's window, or an error naming the agents that failed.
+    fn close_parts(&mut self) -> Result<Vec<(String, Window)>> {
         let window = self
             .open
             .take()
             .ok_or_else(|| anyhow!("internal: no window is open"))?;
         let mut parts = Vec::with_capacity(self.agents.len());
         let mut failed = Vec::new();
-        // Close on every agent even when one fails, so none keeps the window open.
         for a in &self.agents {
             let closed: Result<Window> = call(
                 &self.http,
@@ -149,22 +193,15 @@ impl EnergyMeter for RemoteMeters {
                 failed.join("; ")
             );
         }
-        Ok(sum_nodes(&parts))
-    }
-
-    fn live_watts(&self) -> Option<f64> {
-        None
-    }
-
-    fn idle(&self) -> Vec<IdlePower> {
-        Vec::new()
+        Ok(parts)
     }
 }
 
 /// One window over several nodes: components of every node (named `node/component`), the
 /// longest duration, every node's warnings and uncounted devices; "nothing measured" only when
-/// no node measured anything.
-pub fn sum_nodes(parts: &[(String, Window)]) -> WindowEnergy {
+/// no node measured anything. With idle powers (named the same way), each component also has
+/// its energy above idle over its own node's duration.
+pub fn sum_nodes(parts: &[(String, Window)], idle: &[IdlePower]) -> WindowEnergy {
     let mut out = WindowEnergy {
         duration_s: 0.0,
         components: Vec::new(),
@@ -173,7 +210,12 @@ pub fn sum_nodes(parts: &[(String, Window)]) -> WindowEnergy {
         nothing_measured: true,
     };
     for (node, w) in parts {
-        let e = window_energy(&w.report, &w.startup_warnings, &format!("{node}/"));
+        let mut e = window_energy(&w.report, &w.startup_warnings, &format!("{node}/"));
+        for c in &mut e.components {
+            if let Some(i) = idle.iter().find(|i| i.component == c.component) {
+                c.above_idle_joules = Some(c.joules - i.watts * e.duration_s);
+            }
+        }
         out.duration_s = out.duration_s.max(e.duration_s);
         out.components.extend(e.components);
         out.warnings

@@ -248,6 +248,52 @@ fn agents_in_two_network_namespaces_are_two_nodes() {
     );
 }
 
+#[test]
+fn idle_seconds_with_agents_measures_each_nodes_baseline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let token = dir.path().join("token");
+    std::fs::write(&token, "s3cret\n").expect("token");
+    let a = Node::start(dir.path(), "node-a", 30.0, &token);
+    let b = Node::start(dir.path(), "node-b", 70.0, &token);
+    let out = bench(
+        dir.path(),
+        &suite(dir.path(), 1),
+        &format!("{},{}", a.url, b.url),
+        &token,
+    )
+    .args(["--idle-seconds", "1"])
+    .output()
+    .expect("bench");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = powerhungry_store::Store::open(dir.path().join("r.sqlite")).expect("store");
+    let run = store.load_run(1).expect("run");
+    // The fake nodes draw the same power idle or busy: their baselines are 30 W and 70 W...
+    let idle = |node: &str| {
+        run.start
+            .idle
+            .iter()
+            .find(|i| i.component == format!("{node}/cpu-package0"))
+            .map(|i| i.watts)
+            .unwrap_or_else(|| panic!("no idle power for {node}: {:?}", run.start.idle))
+    };
+    assert!((idle("node-a") - 30.0).abs() < 3.0, "{}", idle("node-a"));
+    assert!((idle("node-b") - 70.0).abs() < 7.0, "{}", idle("node-b"));
+    // ...so the inference window's energy above idle is about nothing, node by node.
+    let w = run.repetitions[0]
+        .windows
+        .iter()
+        .find(|w| w.phase == powerhungry_bench::sink::Phase::Inference)
+        .expect("inference window");
+    for c in &w.components {
+        let above = c.above_idle_joules.expect("above idle");
+        assert!(above.abs() <= 0.1 * c.joules + 1.0, "{c:?}");
+    }
+}
+
 /// Bench across `a` (30 W) and `b` (70 W): each window's parts are each node's power x the
 /// window, and nothing else is counted.
 fn bench_sums_the_nodes(dir: &Path, a: &Node, b: &Node, token: &Path) {

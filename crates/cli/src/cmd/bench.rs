@@ -192,7 +192,7 @@ pub fn run(args: Args) -> Result<u8> {
     let mut meter: Box<dyn EnergyMeter> = if let Some(list) = &args.agents {
         // A job over several nodes: every node's agent meters it; nothing local is started.
         let endpoints = agent_endpoints(list, args.agent_token_file.as_deref())?;
-        let remote = RemoteMeters::connect(&endpoints, Duration::from_secs(30))
+        let mut remote = RemoteMeters::connect(&endpoints, Duration::from_secs(30))
             .context("connecting to the agents (nothing was run or stored)")?;
         progress.note(&format!(
             "energy from {} node agent(s): {} (summed over nodes, duration the longest)",
@@ -200,7 +200,16 @@ pub fn run(args: Args) -> Result<u8> {
             remote.nodes().join(", ")
         ));
         if args.idle_seconds > 0.0 {
-            anyhow::bail!("--idle-seconds is not available with --agents yet");
+            if !args.quiet {
+                eprintln!(
+                    "powerhungry: measuring every node's idle power for {} s (keep the nodes \
+                     quiet)",
+                    args.idle_seconds
+                );
+            }
+            remote
+                .measure_idle(args.idle_seconds)
+                .context("measuring idle power on the agents (nothing was run or stored)")?;
         }
         Box::new(remote)
     } else {
