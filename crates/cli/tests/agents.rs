@@ -22,17 +22,34 @@ struct Node {
 impl Node {
     /// An agent named `name` over a tree whose package counter grows at `watts`, on loopback.
     fn start(dir: &Path, name: &str, watts: f64, token_file: &Path) -> Node {
-        Node::start_in(dir, name, watts, token_file, None)
+        Node::start_in(dir, name, watts, token_file, None, None)
     }
 
-    /// The same, inside network namespace `ns` (listening on its address) when given.
-    fn start_in(dir: &Path, name: &str, watts: f64, token_file: &Path, ns: Option<&Netns>) -> Node {
+    /// The same, inside network namespace `ns` (listening on its address) when given, and
+    /// with a GPU (a GPU tree, `--gpu-tree`) whose energy counter grows at `gpu_watts`.
+    fn start_in(
+        dir: &Path,
+        name: &str,
+        watts: f64,
+        token_file: &Path,
+        ns: Option<&Netns>,
+        gpu_watts: Option<f64>,
+    ) -> Node {
         let zone = dir.join(name).join("sys/class/powercap/intel-rapl:0");
         std::fs::create_dir_all(&zone).expect("zone");
         std::fs::write(zone.join("name"), "package-0\n").expect("name");
         std::fs::write(zone.join("max_energy_range_uj"), "262143328850\n").expect("range");
         let counter = zone.join("energy_uj");
         std::fs::write(&counter, format!("{:020}\n", 0)).expect("counter");
+        let gpu_tree = dir.join(name).join("gpus");
+        let gpu_counter = gpu_watts.map(|w| {
+            let g = gpu_tree.join("gpu0");
+            std::fs::create_dir_all(&g).expect("gpu tree");
+            std::fs::write(g.join("name"), "NVIDIA A100-SXM4-80GB\n").expect("name");
+            std::fs::write(g.join("power_mw"), format!("{}\n", (w * 1e3) as u64)).expect("power");
+            std::fs::write(g.join("total_energy_mj"), format!("{:020}\n", 0)).expect("counter");
+            (g.join("total_energy_mj"), w)
+        });
         let stop = Arc::new(AtomicBool::new(false));
         let writer = {
             let stop = stop.clone();
@@ -40,14 +57,23 @@ impl Node {
                 use std::os::unix::fs::FileExt;
                 // The meter keeps the file open and rereads it in place: one fixed-width write
                 // at offset 0, never a truncation it could read half of.
-                let file = std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(&counter)
-                    .expect("counter");
+                let open = |p: &Path| {
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(p)
+                        .expect("counter")
+                };
+                let file = open(&counter);
+                let gpu = gpu_counter.map(|(p, w)| (open(&p), w));
                 let t0 = Instant::now();
                 while !stop.load(Ordering::Relaxed) {
-                    let uj = (t0.elapsed().as_secs_f64() * watts * 1e6) as u64;
+                    let t = t0.elapsed().as_secs_f64();
+                    let uj = (t * watts * 1e6) as u64;
                     let _ = file.write_all_at(format!("{uj:020}\n").as_bytes(), 0);
+                    if let Some((g, w)) = &gpu {
+                        let mj = (t * w * 1e3) as u64;
+                        let _ = g.write_all_at(format!("{mj:020}\n").as_bytes(), 0);
+                    }
                     std::thread::sleep(Duration::from_millis(1));
                 }
             })
@@ -65,7 +91,17 @@ impl Node {
             .args(["agent", "--listen", &listen, "--node-name", name])
             .arg("--token-file")
             .arg(token_file)
-            .args(["--gpus", "none", "--interval-ms", "20"])
+            .args(if gpu_watts.is_some() {
+                vec![
+                    "--gpus".into(),
+                    "all".into(),
+                    "--gpu-tree".into(),
+                    gpu_tree.into_os_string(),
+                ]
+            } else {
+                vec!["--gpus".into(), "none".into()]
+            })
+            .args(["--interval-ms", "20"])
             .arg("--sysfs-root")
             .arg(dir.join(name).join("sys"))
             .arg("--claim-dir")
@@ -178,9 +214,9 @@ fn suite(dir: &Path, repetitions: u32) -> PathBuf {
     std::fs::write(
         &path,
         format!(
-            "name = \"agents\"\n[protocol]\ninferences = 200\nrepetitions = {repetitions}\n\
-             warmup = 0\nmax_train = 300\n[[models]]\nname = \"bow\"\nbackend = \"traditional\"\n\
-             kind = \"bow-lr\"\n[[datasets]]\nname = \"rt\"\ntask = \"text-classification\"\n\
+            "name = \"agents\"\n[protocol]\ninferences = 1000\nrepetitions = {repetitions}\n\
+             warmup = 0\nmax_train = 3000\n[[models]]\nname = \"bow\"\nbackend = \"traditional\"\n\
+             kind = \"tfidf-char-lr\"\n[[datasets]]\nname = \"rt\"\ntask = \"text-classification\"\n\
              [datasets.source]\npath = \"{}\"\nformat = \"label-files\"\nencoding = \"latin-1\"\n",
             data.display()
         ),
@@ -217,8 +253,9 @@ fn agents_in_two_network_namespaces_are_two_nodes() {
     let token = dir.path().join("token");
     std::fs::write(&token, "s3cret\n").expect("token");
     let (ns_a, ns_b) = (Netns::create(0), Netns::create(1));
-    let a = Node::start_in(dir.path(), "node-a", 30.0, &token, Some(&ns_a));
-    let b = Node::start_in(dir.path(), "node-b", 70.0, &token, Some(&ns_b));
+    // Each node has a GPU too, drawing 200 W and 250 W.
+    let a = Node::start_in(dir.path(), "node-a", 30.0, &token, Some(&ns_a), Some(200.0));
+    let b = Node::start_in(dir.path(), "node-b", 70.0, &token, Some(&ns_b), Some(250.0));
     assert!(
         a.url.contains(&ns_a.inside),
         "{} listens inside its namespace",
@@ -226,6 +263,34 @@ fn agents_in_two_network_namespaces_are_two_nodes() {
     );
     assert!(b.url.contains(&ns_b.inside), "{}", b.url);
     bench_sums_the_nodes(dir.path(), &a, &b, &token);
+    let store = powerhungry_store::Store::open(dir.path().join("r.sqlite")).expect("store");
+    let run = store.load_run(1).expect("run");
+    for rep in &run.repetitions {
+        let long = rep.windows.iter().filter(|w| w.duration_s >= 0.1);
+        assert!(
+            long.clone().count() >= 1,
+            "no window to compare: {:?}",
+            rep.windows
+        );
+        for w in long {
+            for (node, watts) in [("node-a", 200.0), ("node-b", 250.0)] {
+                let gpu = w
+                    .components
+                    .iter()
+                    .find(|c| c.component.starts_with(&format!("{node}/gpu0")))
+                    .unwrap_or_else(|| panic!("no {node}/gpu0 in {w:?}"));
+                assert!(gpu.method.starts_with("measured:nvml"), "{gpu:?}");
+                let want = watts * w.duration_s;
+                assert!(
+                    (gpu.joules - want).abs() <= 0.01 * watts + 0.05 * want,
+                    "{node}/gpu0: {} J, expected {want} J over {} s",
+                    gpu.joules,
+                    w.duration_s
+                );
+            }
+        }
+    }
+    drop(store);
     // A wrong token is refused (401) before anything runs, and nothing is stored.
     let wrong = dir.path().join("wrong");
     std::fs::write(&wrong, "not-it\n").expect("token");
@@ -308,6 +373,7 @@ fn bench_sums_the_nodes(dir: &Path, a: &Node, b: &Node, token: &Path) {
     let store = powerhungry_store::Store::open(dir.join("r.sqlite")).expect("store");
     let run = store.load_run(1).expect("run");
     assert_eq!(run.repetitions.len(), 2);
+    let mut compared = 0;
     for rep in &run.repetitions {
         for w in &rep.windows {
             assert!(w
@@ -333,6 +399,7 @@ fn bench_sums_the_nodes(dir: &Path, a: &Node, b: &Node, token: &Path) {
                 assert!(jb >= 0.0 && jb <= 70.0 * w.duration_s + slack, "{w:?}");
                 continue;
             }
+            compared += 1;
             assert!(
                 (ja - 30.0 * w.duration_s).abs() <= slack,
                 "{:?}: node a {ja} J over {} s",
@@ -347,6 +414,11 @@ fn bench_sums_the_nodes(dir: &Path, a: &Node, b: &Node, token: &Path) {
             );
         }
     }
+    assert!(
+        compared >= 2,
+        "no window long enough to compare: {:?}",
+        run.repetitions
+    );
 }
 
 #[test]

@@ -39,6 +39,11 @@ pub struct Args {
     /// Root of the procfs tree to read utilisation, memory and the hostname from.
     #[arg(long, default_value = "/proc", value_name = "DIR")]
     pub procfs_root: PathBuf,
+    /// Read the GPUs from a directory tree instead of NVML (gpu0/total_energy_mj, power_mw,
+    /// name, uuid; see crates/meter/src/gpu/tree.rs): for tests, or a device recorded elsewhere.
+    /// Its figures are labelled as NVML's would be.
+    #[arg(long, value_name = "DIR")]
+    pub gpu_tree: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<u8> {
@@ -79,7 +84,17 @@ pub fn run(args: Args) -> Result<u8> {
         keep_closed_windows: false,
         ..MeterConfig::default()
     };
-    let meter = powerhungry_meter::Meter::start(config).context("starting the meter")?;
+    let meter = match &args.gpu_tree {
+        None => powerhungry_meter::Meter::start(config),
+        Some(dir) => {
+            let tree = powerhungry_meter::gpu::tree::TreeBackend::open(dir)
+                .map_err(|e| anyhow::anyhow!("--gpu-tree: {e}"))?;
+            let backend = Box::new(tree) as Box<dyn powerhungry_meter::gpu::GpuBackend>;
+            let found = powerhungry_meter::setup::build_sensors_with(&config, Some(Ok(backend)));
+            powerhungry_meter::Meter::start_with_sensors(config, found.sensors, found.warnings)
+        }
+    }
+    .context("starting the meter")?;
     for w in meter.startup_warnings() {
         eprintln!("powerhungry agent: meter: {w}");
     }

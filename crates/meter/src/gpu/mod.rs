@@ -1,9 +1,11 @@
-//! NVIDIA GPUs: our own `GpuBackend` trait (NVML in production, a fake in tests), which GPUs
+//! NVIDIA GPUs: our own `GpuBackend` trait (NVML in production, a fake in tests, a file tree
+//! for whole-process tests), which GPUs
 //! the workload may use, and the GPU sensor (energy counter, or integrated power).
 
 pub mod fake;
 pub mod nvml;
 mod sensor;
+pub mod tree;
 mod visibility;
 
 pub use sensor::{GpuSensor, STUCK_AFTER_S, STUCK_WATTS};
