@@ -16,6 +16,7 @@
 use super::{GpuBackend, GpuInfo};
 use std::path::{Path, PathBuf};
 
+#[derive(Debug)]
 pub struct TreeBackend {
     dir: PathBuf,
     count: u32,
