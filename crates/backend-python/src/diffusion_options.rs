@@ -265,9 +265,10 @@ pub fn diffusion_spec(
     if !ctx.allow_download {
         env.push(("HF_HUB_OFFLINE".to_string(), "1".to_string()));
     }
-    if let Some(gpus) = &o.cuda_visible_devices {
-        env.push(("CUDA_VISIBLE_DEVICES".to_string(), gpus.clone()));
-    }
+    env.extend(crate::worker_gpu_env(
+        o.cuda_visible_devices.as_deref(),
+        ctx.cuda_visible_devices.as_deref(),
+    )?);
     let pipeline_kwargs = match serde_json::to_value(&o.pipeline_kwargs)? {
         Value::Object(m) => m,
         _ => Map::new(),

@@ -40,6 +40,34 @@ pub struct SuiteContext {
     /// Where generated images go (`powerhungry bench`: `<store file>.images`); image
     /// generation refuses to run without one.
     pub images_dir: Option<PathBuf>,
+    /// The GPUs the run's meter counts (`bench --gpus`) as a CUDA_VISIBLE_DEVICES value
+    /// (`"0,2"`, `""` for none); None: every GPU the harness itself sees.
+    pub cuda_visible_devices: Option<String>,
+}
+
+/// The worker's GPU environment: the GPUs the meter counts (`bench --gpus`), so the model runs
+/// on exactly those, numbered as NVML numbers them (CUDA_DEVICE_ORDER=PCI_BUS_ID; CUDA's own
+/// order puts the fastest first). A model's `cuda_visible_devices` option must agree with
+/// them: otherwise the meter would count other GPUs than the model uses.
+pub fn worker_gpu_env(
+    option: Option<&str>,
+    harness: Option<&str>,
+) -> Result<Vec<(String, String)>> {
+    let gpus = match (option, harness) {
+        (Some(o), Some(h)) if o.replace(' ', "") != h.replace(' ', "") => anyhow::bail!(
+            "the model's `cuda_visible_devices = \"{o}\"` differs from the run's `--gpus {}`: \
+             the meter would count other GPUs than the model runs on; drop the option or give \
+             the same GPUs to both",
+            if h.is_empty() { "none" } else { h }
+        ),
+        (_, Some(h)) => h,
+        (Some(o), None) => o,
+        (None, None) => return Ok(Vec::new()),
+    };
+    Ok(vec![
+        ("CUDA_VISIBLE_DEVICES".to_string(), gpus.replace(' ', "")),
+        ("CUDA_DEVICE_ORDER".to_string(), "PCI_BUS_ID".to_string()),
+    ])
 }
 
 /// None when the model can be loaded: options valid, Python found, weights local (or
@@ -95,9 +123,10 @@ pub fn load_spec(
         // Never reach the network unless asked: transformers reads the cache only.
         env.push(("HF_HUB_OFFLINE".to_string(), "1".to_string()));
     }
-    if let Some(gpus) = &o.cuda_visible_devices {
-        env.push(("CUDA_VISIBLE_DEVICES".to_string(), gpus.clone()));
-    }
+    env.extend(worker_gpu_env(
+        o.cuda_visible_devices.as_deref(),
+        ctx.cuda_visible_devices.as_deref(),
+    )?);
     Ok(LoadSpec {
         spawn: Spawn {
             python: o.python(ctx.python.as_deref()),
@@ -154,6 +183,62 @@ mod tests {
             .env
             .contains(&("CUDA_VISIBLE_DEVICES".into(), "1".into())));
         assert!(s.spawn.env.contains(&("HF_HUB_OFFLINE".into(), "1".into())));
+        assert!(s
+            .spawn
+            .env
+            .contains(&("CUDA_DEVICE_ORDER".into(), "PCI_BUS_ID".into())));
+        // The run's --gpus: the option must agree with it, or the meter would count others.
+        let with_gpus = |g: &str| SuiteContext {
+            cuda_visible_devices: Some(g.into()),
+            ..ctx.clone()
+        };
+        let s = load_spec(
+            Some("m"),
+            &options,
+            TaskName::TextGeneration,
+            &with_gpus("1"),
+        )
+        .expect("same GPUs");
+        assert!(s
+            .spawn
+            .env
+            .contains(&("CUDA_VISIBLE_DEVICES".into(), "1".into())));
+        let e = format!(
+            "{:#}",
+            load_spec(
+                Some("m"),
+                &options,
+                TaskName::TextGeneration,
+                &with_gpus("0,2")
+            )
+            .unwrap_err()
+        );
+        assert!(e.contains("differs from the run's `--gpus 0,2`"), "{e}");
+        let mut no_option = options.clone();
+        no_option.remove("cuda_visible_devices");
+        let s = load_spec(
+            Some("m"),
+            &no_option,
+            TaskName::TextGeneration,
+            &with_gpus("0,2"),
+        )
+        .expect("spec");
+        assert!(s
+            .spawn
+            .env
+            .contains(&("CUDA_VISIBLE_DEVICES".into(), "0,2".into())));
+        // --gpus none: the worker sees no GPU.
+        let s = load_spec(
+            Some("m"),
+            &no_option,
+            TaskName::TextGeneration,
+            &with_gpus(""),
+        )
+        .expect("spec");
+        assert!(s
+            .spawn
+            .env
+            .contains(&("CUDA_VISIBLE_DEVICES".into(), "".into())));
         // --python wins over the option.
         let ctx = SuiteContext {
             python: Some("/usr/bin/python3".into()),

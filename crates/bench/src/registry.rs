@@ -148,6 +148,9 @@ pub struct Registry {
     pub python: Option<String>,
     /// Where generated images go (`powerhungry bench`: beside the store, `<store>.images`).
     pub images_dir: Option<std::path::PathBuf>,
+    /// `bench --gpus` as a CUDA_VISIBLE_DEVICES value (`"0,2"`; `""` for none): the Python
+    /// worker runs on the GPUs the meter counts. None: every GPU (the default).
+    pub cuda_visible_devices: Option<String>,
 }
 
 /// Environment variable naming a folder that holds all-MiniLM-L6-v2 (config.json,
@@ -248,6 +251,7 @@ impl Registry {
             allow_download: false,
             python: None,
             images_dir: None,
+            cuda_visible_devices: None,
         }
     }
 
@@ -443,6 +447,7 @@ impl Registry {
             allow_download: self.allow_download,
             python: self.python.clone(),
             images_dir: self.images_dir.clone(),
+            cuda_visible_devices: self.cuda_visible_devices.clone(),
         }
     }
 

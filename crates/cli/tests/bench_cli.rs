@@ -165,6 +165,20 @@ fn bad_arguments_are_clear_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--inferences"));
 
+    // A GPU list that is not one: refused before any store is created.
+    let out = bench(d)
+        .arg(&suite)
+        .args(["--gpus", "0,x", "--store", "gpus.sqlite"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--gpus \"0,x\": \"x\" is not a GPU index"),
+        "{stderr}"
+    );
+    assert!(!d.join("gpus.sqlite").exists());
+
     // A store path that is a directory.
     std::fs::create_dir(d.join("dir.sqlite")).expect("mkdir");
     let out = bench(d)

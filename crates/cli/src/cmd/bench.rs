@@ -19,7 +19,7 @@ use powerhungry_bench::summary::summarize_run;
 use powerhungry_carbon::location::{layers_from_environment, resolve_layers, Layer, Origin};
 use powerhungry_carbon::{LocationQuery, ResolvedIntensity};
 use powerhungry_meter::claim::{default_claim_dir, ClaimPolicy};
-use powerhungry_meter::{MeterConfig, Scope};
+use powerhungry_meter::{GpuSelection, MeterConfig, Scope};
 use powerhungry_report::predictions::{check_writable, write_run_predictions};
 use powerhungry_store::Store;
 use std::path::{Path, PathBuf};
@@ -119,6 +119,12 @@ pub struct Args {
     /// CPU TDP in watts for the CPU-load estimate, overriding the embedded table.
     #[arg(long, value_name = "WATTS", help_heading = "Meter")]
     pub cpu_tdp: Option<f64>,
+    /// GPUs the run uses and the meter counts: `all` (default: every GPU this process sees,
+    /// CUDA_VISIBLE_DEVICES applies), `none`, or NVML indices `0,2`. The Python worker is
+    /// started with CUDA_VISIBLE_DEVICES set to the same GPUs (numbered as NVML numbers them,
+    /// CUDA_DEVICE_ORDER=PCI_BUS_ID), so the GPUs measured are the GPUs the model runs on.
+    #[arg(long, value_name = "LIST", help_heading = "Meter")]
+    pub gpus: Option<String>,
     /// Root of the sysfs tree to read RAPL from (a host's tree exposed to a VM, or a test tree).
     #[arg(
         long,
@@ -157,6 +163,8 @@ pub fn run(args: Args) -> Result<u8> {
     if let Some(n) = args.warmup {
         protocol.warmup = n;
     }
+    // Checked before anything is opened or run.
+    super::measure::parse_gpus(args.gpus.as_deref())?;
     if !args.idle_seconds.is_finite() || args.idle_seconds < 0.0 {
         anyhow::bail!(
             "--idle-seconds: expected a number of seconds >= 0, got {}",
@@ -231,6 +239,16 @@ pub fn run(args: Args) -> Result<u8> {
     registry.allow_download = args.allow_download;
     registry.python = args.python.clone();
     registry.images_dir = Some(images_dir(&args.store)?);
+    registry.cuda_visible_devices = match super::measure::parse_gpus(args.gpus.as_deref())? {
+        GpuSelection::All => None,
+        GpuSelection::None => Some(String::new()),
+        GpuSelection::Indices(list) => Some(
+            list.iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+    };
     let hash = suite.hash(&opts.protocol);
     let latest_before = store.latest_run()?;
     let outcome = runner::run(
@@ -395,6 +413,7 @@ fn local_meter(args: &Args, progress: &mut dyn Progress) -> Result<(MeterAdapter
         sysfs_root: args.sysfs_root.clone(),
         procfs_root: args.procfs_root.clone(),
         cpu_tdp: args.cpu_tdp,
+        gpus: super::measure::parse_gpus(args.gpus.as_deref())?,
         claim_dir: (!args.no_claim)
             .then(|| args.claim_dir.clone().unwrap_or_else(default_claim_dir)),
         // A device another meter holds would leave this run's figures partial: refuse (or

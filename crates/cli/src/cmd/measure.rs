@@ -90,12 +90,16 @@ pub struct Args {
     pub command: Vec<String>,
 }
 
-fn parse_gpus(s: Option<&str>) -> anyhow::Result<GpuSelection> {
+/// `--gpus` of `measure` and `bench`: absent or `all`, `none`, or NVML indices `0,2`.
+pub(crate) fn parse_gpus(s: Option<&str>) -> anyhow::Result<GpuSelection> {
     let Some(s) = s else {
         return Ok(GpuSelection::All);
     };
     if s.trim().eq_ignore_ascii_case("none") {
         return Ok(GpuSelection::None);
+    }
+    if s.trim().eq_ignore_ascii_case("all") {
+        return Ok(GpuSelection::All);
     }
     let list = s
         .split(',')
