@@ -4,7 +4,8 @@
 //! - [`read_gguf`]: the header, checked before any weight is read: unknown tensor types
 //!   (candle's list), a truncated file (every tensor's bytes must lie inside the file), the
 //!   architecture. Errors name the file.
-//! - [`GgufLm`]: weights + [`GgufTokenizer`] + [`ChatTemplate`], all from the one file;
+//! - [`GgufLm`]: weights (as stored, or re-encoded at load for speed: [`crate::reencode`]) +
+//!   [`GgufTokenizer`] + [`ChatTemplate`], all from the one file;
 //!   [`GgufLm::generate`] (greedy by default; temperature, top-p and seed as options; stops on
 //!   the end-of-turn ids or after `max_new_tokens`) and [`GgufLm::score`] (log-likelihood of
 //!   continuations).

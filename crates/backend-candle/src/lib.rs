@@ -5,7 +5,8 @@
 //! - [`SequenceClassifier`]: BERT / DistilBERT / RoBERTa `...ForSequenceClassification`
 //!   with Hugging Face's head weights, a [`powerhungry_tasks::Backend`];
 //! - [`CausalLm`]: a GGUF decoder (Llama architecture, quantized; SmolLM2) answering tasks
-//!   zero-shot through a prompt and the file's chat template, a [`powerhungry_tasks::Backend`].
+//!   zero-shot through a prompt and the file's chat template, a [`powerhungry_tasks::Backend`];
+//!   its weights re-encoded at load by default ([`reencode`]: candle's Q4_1 matmul is scalar).
 //!
 //! Models come from a local folder or the Hugging Face cache ([`files`]).
 //!
