@@ -4,7 +4,8 @@
 //! - [`read_gguf`]: the header, checked before any weight is read: unknown tensor types
 //!   (candle's list), a truncated file (every tensor's bytes must lie inside the file), the
 //!   architecture. Errors name the file.
-//! - [`GgufLm`]: weights + [`GgufTokenizer`] + [`ChatTemplate`], all from the one file;
+//! - [`GgufLm`]: weights (as stored, or re-encoded at load for speed: [`crate::reencode`]) +
+//!   [`GgufTokenizer`] + [`ChatTemplate`], all from the one file;
 //!   [`GgufLm::generate`] (greedy by default; temperature, top-p and seed as options; stops on
 //!   the end-of-turn ids or after `max_new_tokens`) and [`GgufLm::score`] (log-likelihood of
 //!   continuations).
@@ -16,6 +17,8 @@
 
 use crate::chat_template::{messages, ChatTemplate, Message};
 use crate::gguf_tokenizer::GgufTokenizer;
+use crate::reencode::reencode;
+pub use crate::reencode::WeightFormat;
 use anyhow::{anyhow, bail, Context, Result};
 use candle_core::quantized::gguf_file::Content;
 use candle_core::{Device, Tensor};
@@ -174,8 +177,14 @@ fn meta_u32(ct: &Content, path: &Path, key: &str) -> Result<u32> {
 }
 
 impl GgufLm {
-    /// Load everything from one GGUF file, on the CPU.
+    /// Load everything from one GGUF file, on the CPU, the weights as stored.
     pub fn load(path: &Path) -> Result<GgufLm> {
+        GgufLm::load_with(path, WeightFormat::AsStored)
+    }
+
+    /// Load everything from one GGUF file, on the CPU, the weights re-encoded to `weights`
+    /// ([`crate::reencode`]; the description says what was re-encoded).
+    pub fn load_with(path: &Path, weights: WeightFormat) -> Result<GgufLm> {
         let ct = read_gguf(path)?;
         let arch = ct
             .metadata
@@ -254,15 +263,27 @@ impl GgufLm {
             .cloned()
             .unwrap_or_else(|| path.display().to_string());
         let types: Vec<String> = types.iter().map(|(t, n)| format!("{n} {t}")).collect();
+        let device = Device::Cpu;
+        let (weights, ran_as) = match reencode(&ct, path, weights, &device)? {
+            Some(mut r) => (
+                ModelWeights::from_gguf(r.content, &mut r.file, &device),
+                format!("; {}", r.what),
+            ),
+            None => {
+                let mut f = std::fs::File::open(path)
+                    .with_context(|| format!("cannot open the GGUF file {}", path.display()))?;
+                (
+                    ModelWeights::from_gguf(ct, &mut f, &device),
+                    "; weights as stored".to_string(),
+                )
+            }
+        };
+        let weights =
+            weights.map_err(|e| anyhow!("{}: loading the weights: {e}", path.display()))?;
         let description = format!(
-            "{name} ({arch}, GGUF, tensors {}) on candle quantized_llama, CPU",
+            "{name} ({arch}, GGUF, tensors {}{ran_as}) on candle quantized_llama, CPU",
             types.join(" + ")
         );
-        let device = Device::Cpu;
-        let mut f = std::fs::File::open(path)
-            .with_context(|| format!("cannot open the GGUF file {}", path.display()))?;
-        let weights = ModelWeights::from_gguf(ct, &mut f, &device)
-            .map_err(|e| anyhow!("{}: loading the weights: {e}", path.display()))?;
         Ok(GgufLm {
             weights,
             tokenizer,
@@ -401,6 +422,8 @@ pub struct CausalLmOptions {
     pub temperature: Option<f64>,
     pub top_p: Option<f64>,
     pub seed: u64,
+    /// What the weights run as: re-encoded at load for speed (default F32), or as stored.
+    pub weights: WeightFormat,
 }
 
 impl Default for CausalLmOptions {
@@ -412,6 +435,7 @@ impl Default for CausalLmOptions {
             temperature: None,
             top_p: None,
             seed: 42,
+            weights: WeightFormat::default(),
         }
     }
 }
@@ -462,7 +486,7 @@ impl CausalLm {
             bail!("option `max_new_tokens` must be at least 1");
         }
         Ok(CausalLm {
-            lm: GgufLm::load(path)?,
+            lm: GgufLm::load_with(path, options.weights)?,
             options,
             task: None,
             labels: Vec::new(),

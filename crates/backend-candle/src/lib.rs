@@ -5,7 +5,8 @@
 //! - [`SequenceClassifier`]: BERT / DistilBERT / RoBERTa `...ForSequenceClassification`
 //!   with Hugging Face's head weights, a [`powerhungry_tasks::Backend`];
 //! - [`CausalLm`]: a GGUF decoder (Llama architecture, quantized; SmolLM2) answering tasks
-//!   zero-shot through a prompt and the file's chat template, a [`powerhungry_tasks::Backend`].
+//!   zero-shot through a prompt and the file's chat template, a [`powerhungry_tasks::Backend`];
+//!   its weights re-encoded at load by default ([`reencode`]: candle's Q4_1 matmul is scalar).
 //!
 //! Models come from a local folder or the Hugging Face cache ([`files`]).
 //!
@@ -22,6 +23,7 @@ pub mod fast_math;
 pub mod files;
 pub mod gguf_tokenizer;
 pub mod packed;
+pub mod reencode;
 pub mod st_modules;
 pub mod tiny;
 pub mod tiny_xlmr;
@@ -31,3 +33,4 @@ pub use causal_lm::{CausalLm, CausalLmOptions, GgufLm};
 pub use classifier::SequenceClassifier;
 pub use embedder::CandleEmbedder;
 pub use files::{resolve, ModelFiles, ResolveOptions};
+pub use reencode::WeightFormat;

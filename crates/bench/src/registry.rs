@@ -188,6 +188,9 @@ struct CausalLmSuiteOptions {
     top_p: Option<f64>,
     #[serde(default)]
     seed: Option<i64>,
+    /// `"as-stored"`, `"q8_0"` or `"f32"` (the default): what the weights run as.
+    #[serde(default)]
+    weights: Option<String>,
 }
 
 /// Check a causal-lm model's options; errors name the key.
@@ -240,6 +243,11 @@ fn causal_lm_options(options: &toml::Table) -> Result<powerhungry_backend_candle
             anyhow::bail!("causal-lm option `seed` = {s}: expected a number >= 0");
         }
         out.seed = s as u64;
+    }
+    if let Some(w) = o.weights {
+        out.weights = w
+            .parse()
+            .map_err(|e| anyhow::anyhow!("causal-lm option `weights`: {e}"))?;
     }
     Ok(out)
 }
@@ -565,6 +573,11 @@ mod causal_lm_tests {
             ("top_p = 0.9", "`top_p` needs `temperature`"),
             ("temperature = 0.7\ntop_p = 1.5", "`top_p` = 1.5"),
             ("seed = -3", "`seed`"),
+            (
+                "weights = \"f16\"",
+                "`weights`: weights = \"f16\": expected one of",
+            ),
+            ("weights = 8", "`weights`"),
             ("max_tokens = 8", "max_tokens"),
         ] {
             let table: toml::Table = toml::from_str(opts).expect("toml");
@@ -588,6 +601,12 @@ mod causal_lm_tests {
             powerhungry_tasks::prompts::ZeroShotMode::LogLikelihood
         );
         assert_eq!((o.max_new_tokens, o.seed), (Some(4), 3));
+        assert_eq!(o.weights, powerhungry_backend_candle::WeightFormat::F32);
+        let table: toml::Table = toml::from_str("weights = \"as-stored\"").expect("toml");
+        assert_eq!(
+            causal_lm_options(&table).expect("valid").weights,
+            powerhungry_backend_candle::WeightFormat::AsStored
+        );
         let table: toml::Table = toml::from_str("prompt = \"dspy-chat\"").expect("toml");
         assert_eq!(
             causal_lm_options(&table).expect("valid").prompt,
