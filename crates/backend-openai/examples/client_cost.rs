@@ -66,7 +66,7 @@ fn run(url: &str, requests: usize, concurrency: usize, stream: bool) -> Result<(
         .enable_all()
         .build()?;
     let (cpu0, t0) = (cpu_seconds(), Instant::now());
-    let answers = rt.block_on(load::run(&client, prompts, 4, concurrency))?;
+    let answers = rt.block_on(load::run(&client, prompts, 4, concurrency, None))?;
     let (wall, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - cpu0);
     let failed = answers.iter().filter(|a| a.stats.error.is_some()).count();
     let tokens: u32 = answers.iter().map(|a| a.completion_tokens).sum();

@@ -99,12 +99,19 @@ impl Backend for OpenAiBackend {
         ModelInfo {
             parameters: None,
             description: format!(
-                "`{}` served at {} ({:?} API, {}, {} in flight, max_tokens {})",
+                "`{}` served at {} ({:?} API, {}, {} in flight{}, max_tokens {})",
                 c.model,
                 c.base_url,
                 c.api,
                 if c.stream { "streamed" } else { "not streamed" },
                 c.concurrency,
+                match c.request_rate {
+                    Some(r) => format!(
+                        ", Poisson arrivals at {r} requests/s (seed {})",
+                        c.arrival_seed
+                    ),
+                    None => String::new(),
+                },
                 self.max_tokens
             ),
         }
@@ -141,6 +148,7 @@ impl Backend for OpenAiBackend {
             prompts,
             self.max_tokens,
             cfg.concurrency,
+            cfg.request_rate.map(|r| (r, cfg.arrival_seed)),
         ))?;
         Ok(answers
             .into_iter()

@@ -44,6 +44,10 @@ struct RawOptions {
     prompt: Option<PromptStyle>,
     #[serde(default)]
     max_retries: Option<i64>,
+    #[serde(default)]
+    request_rate: Option<f64>,
+    #[serde(default)]
+    arrival_seed: Option<i64>,
 }
 
 /// A checked configuration. The API key is never held here: only the variable's name; the
@@ -72,6 +76,11 @@ pub struct Config {
     pub prompt: PromptStyle,
     /// Retries of a request the server asked to retry (429 or 503 with `Retry-After`).
     pub max_retries: u32,
+    /// Requests per second with Poisson arrivals (None: each request as soon as a slot of
+    /// `concurrency` is free); at most `concurrency` are in flight either way.
+    pub request_rate: Option<f64>,
+    /// Seed of the arrival schedule (the same seed, the same schedule).
+    pub arrival_seed: u64,
 }
 
 impl Config {
@@ -123,6 +132,18 @@ impl Config {
             Some(n) if (0..=100).contains(&n) => n as u32,
             Some(n) => bail!("openai option `max_retries` = {n}: expected 0 to 100"),
         };
+        let request_rate = match raw.request_rate {
+            None => None,
+            Some(r) if r.is_finite() && r > 0.0 && r <= 1e6 => Some(r),
+            Some(r) => bail!(
+                "openai option `request_rate` = {r}: expected requests per second, more than 0"
+            ),
+        };
+        let arrival_seed = match raw.arrival_seed {
+            None => 0,
+            Some(s) if s >= 0 => s as u64,
+            Some(s) => bail!("openai option `arrival_seed` = {s}: expected 0 or more"),
+        };
         if let Some(v) = &raw.api_key_env {
             if v.is_empty() || v.contains('=') || v.contains('\0') {
                 bail!("openai option `api_key_env` = \"{v}\": expected an environment variable's name");
@@ -138,6 +159,8 @@ impl Config {
             timeout,
             max_tokens,
             stop: raw.stop.unwrap_or_default(),
+            request_rate,
+            arrival_seed,
             temperature,
             prompt: raw.prompt.unwrap_or(PromptStyle::Study),
             max_retries,

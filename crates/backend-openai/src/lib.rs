@@ -7,6 +7,7 @@
 //! - [`load`]: sequential or N-in-flight over a batch.
 //! - [`backend`]: prompts in, parsed answers out, per-request stats on each prediction.
 
+pub mod arrivals;
 pub mod backend;
 pub mod client;
 pub mod config;

@@ -156,6 +156,45 @@ fn concurrency_is_the_number_in_flight() {
 }
 
 #[test]
+fn a_request_rate_sends_on_a_seeded_poisson_schedule() {
+    let srv = server::start(Models::OpenAi, None);
+    let n = 12;
+    let texts = vec!["positive"; n];
+    let cfg = config(
+        &srv.base_url,
+        "concurrency = 8\nrequest_rate = 40.0\narrival_seed = 3",
+    );
+    let t0 = std::time::Instant::now();
+    let preds = run(cfg, &texts);
+    let elapsed = t0.elapsed();
+    assert!(preds
+        .iter()
+        .all(|p| p.output == Output::Label("positive".into())));
+    // The last request cannot have been sent before its arrival time, so the batch lasts at
+    // least that long (a lower bound: nothing here depends on how fast the machine is).
+    let schedule = powerhungry_backend_openai::arrivals::poisson_schedule(40.0, n, 3);
+    let last = *schedule.last().expect("a schedule");
+    assert!(elapsed >= last, "{elapsed:?} < last arrival {last:?}");
+    // No request reached the server before its arrival time (the batch starts after t0).
+    let arrivals = srv.seen.arrivals.lock().expect("arrivals").clone();
+    assert_eq!(arrivals.len(), n);
+    for (k, t) in arrivals.iter().enumerate() {
+        assert!(
+            t.duration_since(t0) >= schedule[k],
+            "request {k} arrived {:?} after the start, due {:?}",
+            t.duration_since(t0),
+            schedule[k]
+        );
+    }
+    // A rate that is not one is refused.
+    assert!(Config::from_options(
+        Some("m"),
+        &toml::from_str("base_url = \"http://x/v1\"\nrequest_rate = 0").expect("toml")
+    )
+    .is_err());
+}
+
+#[test]
 fn the_api_key_comes_from_the_named_variable_and_is_never_shown() {
     let srv = server::start(Models::OpenAi, Some("sekrit-123"));
     std::env::set_var("POWERHUNGRY_TEST_OPENAI_KEY", "sekrit-123");

@@ -30,6 +30,8 @@ pub struct Seen {
     pub max_in_flight: AtomicUsize,
     pub authorization: Mutex<Vec<String>>,
     retried: Mutex<HashSet<String>>,
+    /// When each completion request arrived (its headers read), in arrival order.
+    pub arrivals: Mutex<Vec<std::time::Instant>>,
 }
 
 pub struct Server {
@@ -180,6 +182,9 @@ async fn connection(
             || line.starts_with("POST /v1/completions")
         {
             seen.requests.fetch_add(1, Ordering::SeqCst);
+            if let Ok(mut a) = seen.arrivals.lock() {
+                a.push(std::time::Instant::now());
+            }
             let now = seen.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
             seen.max_in_flight.fetch_max(now, Ordering::SeqCst);
             let r = completion(&mut sock, &seen, &body, line.contains("chat")).await;
