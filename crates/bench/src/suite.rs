@@ -314,10 +314,40 @@ impl LoadedSuite {
 /// Parse and validate suite text; `file` names it in errors.
 pub fn parse(text: &str, file: &str) -> Result<Suite, SuiteError> {
     let de = toml::Deserializer::new(text);
-    let suite: Suite =
+    let mut suite: Suite =
         serde_path_to_error::deserialize(de).map_err(|e| SuiteError::from_toml(file, text, e))?;
+    expand_concurrency_sweeps(&mut suite);
     validate(&suite, file, text)?;
     Ok(suite)
+}
+
+/// A served model whose `concurrency` is a list (`concurrency = [1, 4, 16]`) is a sweep over
+/// those levels in one run: one model per level, named `<name>@c<level>`, each measured and
+/// stored on its own (energy per token depends mostly on the batch the server forms). Levels
+/// that are not integers are left for the options check to refuse.
+fn expand_concurrency_sweeps(suite: &mut Suite) {
+    let mut out = Vec::with_capacity(suite.models.len());
+    for m in suite.models.drain(..) {
+        let levels: Option<Vec<i64>> = match (m.backend, m.options.get("concurrency")) {
+            (BackendName::Openai, Some(toml::Value::Array(a))) => {
+                a.iter().map(|v| v.as_integer()).collect()
+            }
+            _ => None,
+        };
+        match levels {
+            Some(levels) if !levels.is_empty() => {
+                for level in levels {
+                    let mut one = m.clone();
+                    one.name = format!("{}@c{level}", m.name);
+                    one.options
+                        .insert("concurrency".into(), toml::Value::Integer(level));
+                    out.push(one);
+                }
+            }
+            _ => out.push(m),
+        }
+    }
+    suite.models = out;
 }
 
 fn validate(suite: &Suite, file: &str, text: &str) -> Result<(), SuiteError> {

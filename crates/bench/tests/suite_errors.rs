@@ -204,3 +204,35 @@ fn a_model_asked_for_a_task_it_cannot_answer_is_refused_naming_both() {
         "{e}"
     );
 }
+
+/// A served model with `concurrency = [..]` is one model per level, each with its own name and
+/// options; a level the batch cannot hold is refused like a single one.
+#[test]
+fn a_concurrency_list_is_a_sweep_of_served_models() {
+    let served = |batch: u32, levels: &str| {
+        format!(
+            "name = \"sweep\"\n[protocol]\ninferences = 16\nrepetitions = 1\nbatch_size = {batch}\n\
+             [[models]]\nname = \"served\"\nbackend = \"openai\"\nkind = \"causal-lm\"\nmodel = \"smol\"\n\
+             [models.options]\nbase_url = \"http://127.0.0.1:1/v1\"\nconcurrency = {levels}\n\
+             [[datasets]]\nname = \"rt\"\ntask = \"text-classification\"\n[datasets.source]\n\
+             path = \"data/rt\"\n"
+        )
+    };
+    let s = parse(&served(16, "[1, 4, 16]"), "suites/sweep.toml").expect("a sweep parses");
+    let names: Vec<&str> = s.models.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["served@c1", "served@c4", "served@c16"]);
+    let levels: Vec<i64> = s
+        .models
+        .iter()
+        .map(|m| {
+            m.options["concurrency"]
+                .as_integer()
+                .expect("an integer level")
+        })
+        .collect();
+    assert_eq!(levels, [1, 4, 16]);
+    let e = error(&served(4, "[1, 16]"));
+    assert!(e.contains("concurrency") && e.contains("batch_size"), "{e}");
+    let e = error(&served(16, "[1, \"many\"]"));
+    assert!(e.contains("concurrency"), "{e}");
+}
