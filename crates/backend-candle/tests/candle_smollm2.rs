@@ -11,7 +11,7 @@ use candle_core::quantized::gguf_file::{self, Content, Value};
 use powerhungry_backend_candle::causal_lm::{read_gguf, GenerateOptions, GgufLm, StopReason};
 use powerhungry_backend_candle::chat_template::{ChatTemplate, Message};
 use powerhungry_backend_candle::gguf_tokenizer::GgufTokenizer;
-use powerhungry_backend_candle::{CausalLm, CausalLmOptions};
+use powerhungry_backend_candle::{CausalLm, CausalLmOptions, WeightFormat};
 use powerhungry_tasks::{Backend, Example, Input, Output, TaskName};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -112,12 +112,15 @@ fn check_sha(meta: &serde_json::Value) {
 }
 
 /// The model, loaded once per test binary (tests share it behind a mutex).
+/// The model as users run it: weights re-encoded to F32 at load (the `weights` option's
+/// default). The weights as stored run candle's scalar Q4_1 kernel, 4-7x slower; that they
+/// give the same greedy tokens is tested in candle_smollm2_weights.rs.
 fn model() -> Option<&'static std::sync::Mutex<GgufLm>> {
     static LM: OnceLock<Option<std::sync::Mutex<GgufLm>>> = OnceLock::new();
     LM.get_or_init(|| {
         let path = gguf()?;
         Some(std::sync::Mutex::new(
-            GgufLm::load(&path).unwrap_or_else(|e| panic!("{e:#}")),
+            GgufLm::load_with(&path, WeightFormat::F32).unwrap_or_else(|e| panic!("{e:#}")),
         ))
     })
     .as_ref()
