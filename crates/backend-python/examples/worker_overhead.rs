@@ -66,6 +66,7 @@ fn main() -> Result<()> {
             python,
             script: None,
             env: vec![],
+            log: None,
         },
         task: TaskName::TextClassification,
         pipeline: "text-classification".into(),

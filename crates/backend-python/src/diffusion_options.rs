@@ -278,6 +278,7 @@ pub fn diffusion_spec(
             python: o.python(ctx.python.as_deref()),
             script: None,
             env,
+            log: crate::worker_log(ctx.logs_dir.as_deref(), model),
         },
         model: located,
         device: o.device.clone(),

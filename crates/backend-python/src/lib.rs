@@ -40,9 +40,39 @@ pub struct SuiteContext {
     /// Where generated images go (`powerhungry bench`: `<store file>.images`); image
     /// generation refuses to run without one.
     pub images_dir: Option<PathBuf>,
+    /// Where each worker's whole stderr is written (`powerhungry bench`: `<store file>.logs`);
+    /// None: only its last lines are kept, for error messages.
+    pub logs_dir: Option<PathBuf>,
     /// The GPUs the run's meter counts (`bench --gpus`) as a CUDA_VISIBLE_DEVICES value
     /// (`"0,2"`, `""` for none); None: every GPU the harness itself sees.
     pub cuda_visible_devices: Option<String>,
+}
+
+/// The file a new worker's stderr goes to in `logs_dir`: named after the model and unique in
+/// this process (`worker-<model>-<unix ms>-<n>.log`).
+pub fn worker_log(logs_dir: Option<&std::path::Path>, model: &str) -> Option<PathBuf> {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let dir = logs_dir?;
+    let stem: String = std::path::Path::new(model.trim_end_matches('/'))
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(60)
+        .collect();
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Some(dir.join(format!("worker-{stem}-{ms}-{n}.log")))
 }
 
 /// The worker's GPU environment: the GPUs the meter counts (`bench --gpus`), so the model runs
@@ -132,6 +162,7 @@ pub fn load_spec(
             python: o.python(ctx.python.as_deref()),
             script: None,
             env,
+            log: worker_log(ctx.logs_dir.as_deref(), model),
         },
         task,
         pipeline: o

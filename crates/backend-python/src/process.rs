@@ -29,6 +29,9 @@ pub struct Spawn {
     pub script: Option<std::path::PathBuf>,
     /// Extra environment (CUDA_VISIBLE_DEVICES, HF_HUB_OFFLINE).
     pub env: Vec<(String, String)>,
+    /// A file the worker's whole stderr is appended to (the run's log: `bench` puts it in
+    /// `<store>.logs/`); None: only the last lines are kept, for error messages.
+    pub log: Option<std::path::PathBuf>,
 }
 
 /// A running worker.
@@ -41,6 +44,7 @@ pub struct Worker {
     /// Why the worker is unusable, once a call has failed at the protocol level.
     broken: Option<String>,
     python: String,
+    log: Option<std::path::PathBuf>,
     // Held so the embedded script's file lives as long as the process.
     _script: Option<tempfile::NamedTempFile>,
 }
@@ -112,9 +116,19 @@ impl Worker {
         });
         let stderr_tail = Arc::new(Mutex::new(VecDeque::with_capacity(STDERR_LINES)));
         let tail = Arc::clone(&stderr_tail);
+        let mut log = match &spec.log {
+            Some(path) => Some(open_log(path)?),
+            None => None,
+        };
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { return };
+                if let Some(f) = log.as_mut() {
+                    // A log that cannot be written stops being written; the tail goes on.
+                    if writeln!(f, "{line}").is_err() {
+                        log = None;
+                    }
+                }
                 if let Ok(mut t) = tail.lock() {
                     if t.len() == STDERR_LINES {
                         t.pop_front();
@@ -124,6 +138,7 @@ impl Worker {
             }
         });
         Ok(Worker {
+            log: spec.log.clone(),
             stdin: child.stdin.take(),
             child,
             answers,
@@ -140,13 +155,17 @@ impl Worker {
         &self.python
     }
 
-    /// The last lines the worker wrote to stderr.
+    /// The last lines the worker wrote to stderr, and where the whole of it is, if logged.
     pub fn stderr_tail(&self) -> String {
         // Give the reader thread a moment to drain what a dying worker wrote last.
         std::thread::sleep(Duration::from_millis(50));
-        match self.stderr_tail.lock() {
+        let tail = match self.stderr_tail.lock() {
             Ok(t) => t.iter().cloned().collect::<Vec<_>>().join("\n"),
             Err(_) => String::new(),
+        };
+        match &self.log {
+            Some(p) => format!("{tail}\n(the worker's whole stderr: {})", p.display()),
+            None => tail,
         }
     }
 
@@ -264,4 +283,17 @@ impl Drop for Worker {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Open (creating it and its folder) the file a worker's stderr is appended to.
+fn open_log(path: &Path) -> Result<std::fs::File> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow!("{}: cannot create the log folder: {e}", dir.display()))?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| anyhow!("{}: cannot open the worker's log: {e}", path.display()))
 }

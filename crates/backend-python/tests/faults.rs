@@ -47,6 +47,7 @@ fn spec(python: &str, script: Option<std::path::PathBuf>, timeout: Duration) -> 
             python: python.into(),
             script,
             env: vec![],
+            log: None,
         },
         task: TaskName::TextClassification,
         pipeline: "text-classification".into(),
@@ -206,4 +207,43 @@ fn a_python_that_does_not_exist_is_a_clear_error() {
     )
     .expect("missing");
     assert!(m.contains("Python not found"), "{m}");
+}
+
+#[test]
+fn the_workers_whole_stderr_goes_to_its_log() {
+    let Some(python) = python() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Forty lines (more than the error message keeps), then death.
+    let script = fake_worker(
+        dir.path(),
+        "for k in range(40): sys.stderr.write(f'warning line {k}\\n')\nsys.stderr.flush()\nsys.exit(3)",
+    );
+    let log = dir.path().join("logs/run-1/worker.log");
+    let mut s = spec(&python, Some(script), Duration::from_secs(30));
+    s.spawn.log = Some(log.clone());
+    let mut b = PythonPipeline::load(s).expect("fake loads");
+    b.prepare(
+        TaskName::TextClassification,
+        &["negative".into(), "positive".into()],
+    )
+    .expect("prepare");
+    let ex = examples();
+    let batch: Vec<&Example> = ex.iter().collect();
+    let e = format!("{:#}", b.predict(&batch).expect_err("the worker dies"));
+    assert!(
+        e.contains(&log.display().to_string()),
+        "the error names the log: {e}"
+    );
+    assert!(
+        !e.contains("warning line 0\n"),
+        "the message keeps the last lines only"
+    );
+    drop(b);
+    let text = std::fs::read_to_string(&log).expect("the log was written");
+    for k in 0..40 {
+        assert!(
+            text.contains(&format!("warning line {k}\n")),
+            "line {k} in {text}"
+        );
+    }
 }

@@ -43,6 +43,7 @@ fn minilm_in_the_worker_embeds_as_candle_does() {
         python: python.to_string_lossy().into_owned(),
         script: None,
         env: vec![],
+        log: None,
     };
     let dir_s = dir.to_string_lossy().into_owned();
     let mut worker = PythonEmbedder::load(&spawn, &dir_s, "cpu", Duration::from_secs(300))

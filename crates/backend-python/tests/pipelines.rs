@@ -177,6 +177,7 @@ fn the_worker_answers_as_the_pipeline_called_directly() {
                 python: python.clone(),
                 script: None,
                 env: vec![],
+                log: None,
             },
             task: case.task,
             pipeline: case.task.pipeline().into(),

@@ -78,6 +78,7 @@ fn smollm2_zero_shot_through_candle_and_the_worker() {
             python: python.to_string_lossy().into_owned(),
             script: None,
             env: vec![],
+            log: None,
         },
         task,
         pipeline: "text-generation".into(),

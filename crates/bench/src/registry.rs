@@ -148,6 +148,8 @@ pub struct Registry {
     pub python: Option<String>,
     /// Where generated images go (`powerhungry bench`: beside the store, `<store>.images`).
     pub images_dir: Option<std::path::PathBuf>,
+    /// Where the Python workers' stderr goes (`powerhungry bench`: `<store>.logs`).
+    pub logs_dir: Option<std::path::PathBuf>,
     /// `bench --gpus` as a CUDA_VISIBLE_DEVICES value (`"0,2"`; `""` for none): the Python
     /// worker runs on the GPUs the meter counts. None: every GPU (the default).
     pub cuda_visible_devices: Option<String>,
@@ -259,6 +261,7 @@ impl Registry {
             allow_download: false,
             python: None,
             images_dir: None,
+            logs_dir: None,
             cuda_visible_devices: None,
         }
     }
@@ -455,6 +458,7 @@ impl Registry {
             allow_download: self.allow_download,
             python: self.python.clone(),
             images_dir: self.images_dir.clone(),
+            logs_dir: self.logs_dir.clone(),
             cuda_visible_devices: self.cuda_visible_devices.clone(),
         }
     }

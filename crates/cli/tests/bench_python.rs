@@ -191,6 +191,14 @@ max_rows = 200
     );
     let db = d.join("r.sqlite");
 
+    // Each worker's whole stderr is kept beside the store, one file per worker.
+    let logs: Vec<_> = std::fs::read_dir(d.join("r.sqlite.logs"))
+        .expect("the workers' logs beside the store")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("worker-"))
+        .collect();
+    assert!(!logs.is_empty(), "no worker log in r.sqlite.logs");
+
     // The worker's versions are stored with the model.
     let c = rusqlite::Connection::open(&db).expect("store");
     let desc: String = c

@@ -239,6 +239,8 @@ pub fn run(args: Args) -> Result<u8> {
     registry.allow_download = args.allow_download;
     registry.python = args.python.clone();
     registry.images_dir = Some(images_dir(&args.store)?);
+    // The Python workers' whole stderr, one file per worker, beside the images.
+    registry.logs_dir = Some(sibling_dir(&args.store, "logs")?);
     registry.cuda_visible_devices = match super::measure::parse_gpus(args.gpus.as_deref())? {
         GpuSelection::All => None,
         GpuSelection::None => Some(String::new()),
@@ -354,17 +356,23 @@ pub fn run(args: Args) -> Result<u8> {
 /// `run-<id>/` in it (docs/python-worker.md). A PostgreSQL store has no file to sit beside:
 /// `powerhungry.images` in the working directory.
 fn images_dir(store: &Path) -> Result<PathBuf> {
+    sibling_dir(store, "images")
+}
+
+/// `<store file>.<what>` beside the store, absolute; for a PostgreSQL store,
+/// `powerhungry.<what>` in the working directory.
+fn sibling_dir(store: &Path, what: &str) -> Result<PathBuf> {
     if store
         .to_str()
         .is_some_and(powerhungry_store::is_postgres_url)
     {
-        return std::path::absolute("powerhungry.images")
-            .context("cannot make the images folder's path absolute");
+        return std::path::absolute(format!("powerhungry.{what}"))
+            .with_context(|| format!("cannot make the {what} folder's path absolute"));
     }
     let store = std::path::absolute(store)
         .with_context(|| format!("--store {}: cannot make the path absolute", store.display()))?;
     let mut name = store.file_name().unwrap_or_default().to_os_string();
-    name.push(".images");
+    name.push(format!(".{what}"));
     Ok(store.with_file_name(name))
 }
 
