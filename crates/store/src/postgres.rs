@@ -19,7 +19,9 @@ pub fn is_postgres_url(location: &str) -> bool {
     location.starts_with("postgres://") || location.starts_with("postgresql://")
 }
 
-/// A store location fit to print: the password of a PostgreSQL URL replaced by `***`.
+/// A store location fit to print: the password of a PostgreSQL URL replaced by `***`. The
+/// user part ends at the last `@` (a host has none), so a password holding `/`, `?` or `@`
+/// is hidden whole; a stray `@` later in the URL hides more, never less.
 pub fn redacted(location: &str) -> String {
     if !is_postgres_url(location) {
         return location.to_string();
@@ -28,20 +30,19 @@ pub fn redacted(location: &str) -> String {
         return location.to_string();
     };
     let rest = &location[scheme_end..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    let authority = match authority.rfind('@') {
+    let (userinfo, after) = match rest.rfind('@') {
         Some(at) => {
-            let (userinfo, host) = authority.split_at(at);
-            match userinfo.find(':') {
-                Some(colon) => format!("{}:***{host}", &userinfo[..colon]),
-                None => authority.to_string(),
-            }
+            let (user, after) = rest.split_at(at);
+            let user = match user.find(':') {
+                Some(colon) => format!("{}:***", &user[..colon]),
+                None => user.to_string(),
+            };
+            (user, after)
         }
-        None => authority.to_string(),
+        None => (String::new(), rest),
     };
     // `?password=...` among the query parameters.
-    let tail = match tail.split_once('?') {
+    let after = match after.split_once('?') {
         Some((path, query)) => {
             let params: Vec<String> = query
                 .split('&')
@@ -52,9 +53,9 @@ pub fn redacted(location: &str) -> String {
                 .collect();
             format!("{path}?{}", params.join("&"))
         }
-        None => tail.to_string(),
+        None => after.to_string(),
     };
-    format!("{}{authority}{tail}", &location[..scheme_end])
+    format!("{}{userinfo}{after}", &location[..scheme_end])
 }
 
 /// An open PostgreSQL connection with its prepared statements.

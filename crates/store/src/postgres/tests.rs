@@ -15,6 +15,12 @@ fn passwords_never_reach_what_is_printed() {
         redacted("postgres://u:p@ss@host/db"),
         "postgres://u:***@host/db"
     );
+    // Unencoded `/` and `?` in a password: the user part still ends at the last `@`.
+    assert_eq!(
+        redacted("postgres://u:pa/ss?x@host:5432/db?sslmode=disable"),
+        "postgres://u:***@host:5432/db?sslmode=disable"
+    );
+    assert_eq!(redacted("postgres://host/db"), "postgres://host/db");
     assert_eq!(redacted("results.sqlite"), "results.sqlite");
     assert!(!redacted("postgres://u:topsecret@h/d").contains("topsecret"));
 }
