@@ -180,6 +180,9 @@ fn main() -> Result<()> {
             other => bail!("unknown argument {other} (see the example's doc comment)"),
         }
     }
+    if reps < 4 || inferences == 0 {
+        bail!("--reps must be at least 4 (four writers share them) and --inferences at least 1");
+    }
     let Some(pg) = postgres else {
         bail!("--postgres URL is required (bash scripts/test-postgres.sh prints one)");
     };
